@@ -1,0 +1,293 @@
+package spikessm
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+)
+
+// Lanes is the number of channels per block in every tiled layout, for every
+// instruction set (AVX2 uses two 8-wide registers per block, AVX-512 one,
+// NEON four).
+const Lanes = 16
+
+// Variant names one implementation of the kernel table.
+type Variant string
+
+// The kernel variants. VariantGeneric is pure Go and always available.
+const (
+	VariantGeneric Variant = "generic"
+	VariantAVX2    Variant = "avx2"
+	VariantAVX512  Variant = "avx512"
+	VariantNEON    Variant = "neon"
+)
+
+// EnvKernels is the environment variable that forces a kernel variant
+// (generic, avx2, avx512 or neon) for Default and DefaultErr.
+const EnvKernels = "SPIKESSM_KERNELS"
+
+// ScanParams holds the discrete S4D parameters of one block of Lanes channels.
+// ARe..CIm are [N][Lanes] (mode-major, lane-minor); D is [Lanes]. Padding lanes
+// (channels beyond H in the last block) hold zeros.
+type ScanParams struct {
+	N                               int
+	ARe, AIm, BRe, BIm, CRe, CIm, D []float32
+}
+
+// ResetMode selects how a spiking neuron's membrane is reset after a spike.
+type ResetMode uint8
+
+// Reset modes of the SpikingNeuron op (format/OPS.md).
+const (
+	// ResetSoft subtracts θ·s[t−1] from the membrane.
+	ResetSoft ResetMode = iota
+	// ResetHard multiplies the leaked membrane by (1 − s[t−1]).
+	ResetHard
+	// ResetNone never resets (the refractory term may still act).
+	ResetNone
+)
+
+// String returns "soft", "hard" or "none".
+func (r ResetMode) String() string {
+	switch r {
+	case ResetSoft:
+		return "soft"
+	case ResetHard:
+		return "hard"
+	case ResetNone:
+		return "none"
+	}
+	return fmt.Sprintf("ResetMode(%d)", uint8(r))
+}
+
+// NeuronParams holds the per-lane parameters of one block of SpikingNeuron
+// channels: leak Tau, threshold Theta, refractory weight Rho and refractory
+// decay Beta. Strict selects the comparison m > θ instead of m ≥ θ.
+type NeuronParams struct {
+	Tau, Theta, Rho, Beta [Lanes]float32
+	Reset                 ResetMode
+	Strict                bool
+}
+
+// NeuronState is the state of one block of neurons between steps: membrane M
+// (before reset), previous spike S (0 or 1) and refractory trace R. The zero
+// value is the state before t = 0.
+type NeuronState struct {
+	M, S, R [Lanes]float32
+}
+
+// Kernels is one table of kernel implementations. All fields are non-nil.
+// Slices must be at least as long as the documented extents; kernels panic
+// (index out of range) on short slices rather than read out of bounds.
+type Kernels struct {
+	// Name is the variant of this table.
+	Name Variant
+
+	// Scan runs the S4D recurrence for one block over T steps. u, y are
+	// [T][Lanes]; xRe, xIm are [N][Lanes] state, read and updated in place.
+	//   x_n[t] = a_n·x_n[t−1] + b_n·u[t],  y[t] = 2·Re(Σ_n c_n·x_n[t]) + d·u[t].
+	// y is overwritten. See scanGeneric for the exact float32 evaluation order;
+	// assembly variants may reassociate the Σ_n (ScanTolerance).
+	Scan func(p *ScanParams, u, y, xRe, xIm []float32, T int)
+
+	// ScanSpikes is Scan with u given as one lane mask per step (bit i of
+	// mask[t] set means u[t][i] = 1, else 0). Results equal Scan on the 0/1
+	// floats within ScanTolerance.
+	ScanSpikes func(p *ScanParams, mask []uint16, y, xRe, xIm []float32, T int)
+
+	// Neuron runs the SpikingNeuron op (OPS.md) sequentially for one block.
+	// x is the [T][Lanes] drive; s ([T][Lanes] 0/1 floats) and mask ([T] lane
+	// masks) are outputs and may be nil; st is read and updated. Every variant
+	// computes the same float32 operations in the same order (no FMA), so
+	// spikes and state are bit-identical across variants.
+	Neuron func(p *NeuronParams, x, s []float32, mask []uint16, st *NeuronState, T int)
+
+	// Gemm computes y[r][m] += Σ_k x[r][k]·wt[k][m] for y [R][M], x [R][K] and
+	// the transposed weight wt [K][M]. Assembly variants use FMA and may
+	// reassociate (GemmTolerance).
+	Gemm func(y, x, wt []float32, R, K, M int)
+
+	// SpikeAccum computes y[m] += Σ_{j<K: bit j of mask set} wt[j][m] with
+	// additions only, j ascending. mask holds K bits, LSB-first (bit j is
+	// mask[j/64]>>(j%64)&1). Every variant adds in the same order, so results
+	// are bit-identical across variants.
+	SpikeAccum func(y, wt []float32, mask []uint64, K, M int)
+
+	// GLU computes dst[i] = a[i]·sigmoid(b[i]) for i < len(dst).
+	GLU func(dst, a, b []float32)
+
+	// PMBCPass runs one pass of the interval (max-min bound) neuron over one
+	// chunk of T steps; see PMBCPassGeneric. Used by PMBC.
+	PMBCPass func(p *NeuronParams, x, s []float32, und []uint16, iv *NeuronInterval, T int) (undecided int)
+}
+
+// ScanTolerance bounds the difference between any variant's Scan or
+// ScanSpikes and the generic one: |y − y_generic| ≤ ScanTolerance·(Σ_n
+// |2·Re(c_n·x_n[t])| + |d·u[t]|) per step, for inputs without NaN/Inf, on
+// sequences where the state does not grow (|a| ≤ 1). The state x itself is
+// bit-identical across variants (the update is not reassociated; variants
+// that use FMA for it are documented on the variant).
+const ScanTolerance = 1e-5
+
+// GemmTolerance bounds |y − y_generic| ≤ GemmTolerance·(|y₀| + Σ_k |x·w|) for
+// Gemm across variants.
+const GemmTolerance = 1e-5
+
+// GLUTolerance bounds |dst − dst_generic| ≤ GLUTolerance·|a| for GLU across
+// variants.
+const GLUTolerance = 1e-6
+
+var (
+	tablesOnce sync.Once
+	tables     []*Kernels // available, best first, generic last
+)
+
+func available() []*Kernels {
+	tablesOnce.Do(func() {
+		tables = append(archKernels(), genericKernels())
+	})
+	return tables
+}
+
+// Variants lists the variants this CPU can run, best first; generic is always
+// last.
+func Variants() []Variant {
+	ks := available()
+	out := make([]Variant, len(ks))
+	for i, k := range ks {
+		out[i] = k.Name
+	}
+	return out
+}
+
+// Select returns the kernel table of variant v, or an error if v is unknown or
+// cannot run on this CPU (or was compiled out by the purego tag).
+func Select(v Variant) (*Kernels, error) {
+	switch v {
+	case VariantGeneric, VariantAVX2, VariantAVX512, VariantNEON:
+	default:
+		return nil, fmt.Errorf("spikessm: unknown kernel variant %q (want generic, avx2, avx512 or neon)", string(v))
+	}
+	for _, k := range available() {
+		if k.Name == v {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("spikessm: kernel variant %q is not available on this CPU/build (available: %v)", string(v), Variants())
+}
+
+var (
+	defaultOnce sync.Once
+	defaultK    *Kernels
+	defaultErr  error
+)
+
+// DefaultErr returns the best available kernel table, or the one forced by the
+// SPIKESSM_KERNELS environment variable. If the forced variant is unknown or
+// unavailable it returns the best available table together with an error
+// saying so. The environment is read once.
+func DefaultErr() (*Kernels, error) {
+	defaultOnce.Do(func() {
+		defaultK = available()[0]
+		if v := strings.TrimSpace(os.Getenv(EnvKernels)); v != "" {
+			k, err := Select(Variant(strings.ToLower(v)))
+			if err != nil {
+				defaultErr = fmt.Errorf("%s=%s: %w", EnvKernels, v, err)
+				return
+			}
+			defaultK = k
+		}
+	})
+	return defaultK, defaultErr
+}
+
+// Default returns the kernel table DefaultErr returns. It never panics; an
+// invalid SPIKESSM_KERNELS is ignored here (the best table is used) and
+// reported by DefaultErr.
+func Default() *Kernels {
+	k, _ := DefaultErr()
+	return k
+}
+
+// Tile copies channels block*Lanes .. block*Lanes+Lanes−1 of src, a (T, H)
+// row-major matrix, into dst as [T][Lanes]; channels ≥ H are written as 0.
+func Tile(dst, src []float32, T, H, block int) {
+	c0 := block * Lanes
+	n := min(Lanes, H-c0)
+	if n < 0 {
+		n = 0
+	}
+	_ = dst[:T*Lanes]
+	for t := range T {
+		d := dst[t*Lanes : t*Lanes+Lanes]
+		copy(d[:n], src[t*H+c0:t*H+c0+n])
+		clear(d[n:])
+	}
+}
+
+// Untile is the inverse of Tile: it copies the valid lanes of src, one
+// [T][Lanes] block, into channels block*Lanes.. of dst, a (T, H) row-major
+// matrix. Padding lanes are ignored.
+func Untile(dst, src []float32, T, H, block int) {
+	c0 := block * Lanes
+	n := min(Lanes, H-c0)
+	if n <= 0 {
+		return
+	}
+	_ = src[:T*Lanes]
+	for t := range T {
+		copy(dst[t*H+c0:t*H+c0+n], src[t*Lanes:t*Lanes+n])
+	}
+}
+
+// PackScan packs per-channel S4D parameters, each (H, N) row-major, and d (H)
+// (nil means zero) into ceil(H/Lanes) blocks of [N][Lanes] parameters.
+// Padding lanes are zero, so their output and state stay zero.
+func PackScan(aRe, aIm, bRe, bIm, cRe, cIm []float32, d []float32, H, N int) []ScanParams {
+	nb := (H + Lanes - 1) / Lanes
+	out := make([]ScanParams, nb)
+	src := [6][]float32{aRe, aIm, bRe, bIm, cRe, cIm}
+	for b := range out {
+		var dst [6][]float32
+		for i := range dst {
+			dst[i] = make([]float32, N*Lanes)
+		}
+		dd := make([]float32, Lanes)
+		for l := range Lanes {
+			h := b*Lanes + l
+			if h >= H {
+				break
+			}
+			for i := range 6 {
+				for n := range N {
+					dst[i][n*Lanes+l] = src[i][h*N+n]
+				}
+			}
+			if d != nil {
+				dd[l] = d[h]
+			}
+		}
+		out[b] = ScanParams{N: N, ARe: dst[0], AIm: dst[1], BRe: dst[2], BIm: dst[3], CRe: dst[4], CIm: dst[5], D: dd}
+	}
+	return out
+}
+
+// PackSpikes packs s (0/1 floats; any non-zero counts as 1) into mask, bit j
+// of mask[j/64] for s[j], LSB-first. The words covering len(s) are fully
+// written (bits beyond len(s) in the last word are cleared).
+func PackSpikes(mask []uint64, s []float32) {
+	nw := (len(s) + 63) / 64
+	_ = mask[:nw]
+	for w := range nw {
+		var m uint64
+		lo := w * 64
+		hi := min(lo+64, len(s))
+		for j, v := range s[lo:hi] {
+			if v != 0 {
+				m |= 1 << uint(j)
+			}
+		}
+		mask[w] = m
+	}
+}
