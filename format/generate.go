@@ -1,0 +1,3 @@
+package format
+
+//go:generate flatc --go --go-namespace fb -o internal spikessm.fbs
