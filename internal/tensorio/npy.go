@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/spikessm/spikessm/convert/safetensors"
 )
 
 // Tensor is a dense float32 array in row-major (C) order.
@@ -165,7 +167,7 @@ func npyDType(descr string) (int, func([]byte) float32, error) {
 	case 'f':
 		switch sz {
 		case "2":
-			return 2, func(b []byte) float32 { return halfToFloat32(le.Uint16(b)) }, nil
+			return 2, func(b []byte) float32 { return safetensors.HalfToFloat32(le.Uint16(b)) }, nil
 		case "4":
 			return 4, func(b []byte) float32 { return math.Float32frombits(le.Uint32(b)) }, nil
 		case "8":
@@ -204,27 +206,6 @@ func npyDType(descr string) (int, func([]byte) float32, error) {
 		}
 	}
 	return 0, nil, fmt.Errorf("unsupported .npy dtype %q", descr)
-}
-
-// halfToFloat32 converts an IEEE 754 binary16 value.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp == 0:
-		if mant == 0 {
-			return math.Float32frombits(sign)
-		}
-		f := float32(mant) / 1024 / 16384
-		if sign != 0 {
-			return -f
-		}
-		return f
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
 }
 
 // fromFortran reorders a column-major array into row-major order.
