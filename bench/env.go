@@ -26,6 +26,7 @@ type Env struct {
 	ClockGHz    float64  // measured core clock (dependent integer-add chain, see MeasureClockGHz)
 	Time        string   // start of the run, RFC 3339 UTC
 	GOMAXPROCS  int      `json:",omitempty"` // runtime.GOMAXPROCS(0) during the run
+	LoadAvg     string   `json:",omitempty"` // /proc/loadavg at the start (Linux), to spot a busy machine
 }
 
 // detectEnv fills everything but Variant (set by the kernel sweep code) and ClockGHz.
@@ -44,7 +45,21 @@ func detectEnv(ctx context.Context) Env {
 		CPUFeatures: feats,
 		Time:        time.Now().UTC().Format(time.RFC3339),
 		GOMAXPROCS:  runtime.GOMAXPROCS(0),
+		LoadAvg:     loadAvg(),
 	}
+}
+
+// loadAvg returns the first three fields of /proc/loadavg, or "" where there is none.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // commit returns the vcs.revision stamped into the binary (with "+dirty" when modified),

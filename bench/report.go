@@ -184,8 +184,8 @@ func fmtMetric(v float64) string {
 // case with the median time per op, its spread (MAD/median), the sample count and the metrics.
 func (r *Report) WriteTable(w io.Writer) error {
 	e := r.Env
-	if _, err := fmt.Fprintf(w, "commit %s  %s %s/%s  cpu %q  variant %s  clock %.2f GHz (measured)  %s\n",
-		shortCommit(e.Commit), e.GoVersion, e.OS, e.Arch, e.CPUModel, e.Variant, e.ClockGHz, e.Time); err != nil {
+	if _, err := fmt.Fprintf(w, "commit %s  %s %s/%s  cpu %q  variant %s  clock %.2f GHz (measured)  GOMAXPROCS %d  load %s  %s\n",
+		shortCommit(e.Commit), e.GoVersion, e.OS, e.Arch, e.CPUModel, e.Variant, e.ClockGHz, e.GOMAXPROCS, e.LoadAvg, e.Time); err != nil {
 		return err
 	}
 	mk := metricKeys(r.Cases)
