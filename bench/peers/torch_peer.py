@@ -13,9 +13,10 @@ What it does, per case:
    testdata/reference/README.md (the upstream code is not available here): `s4d_example`
    (S4D, FFT convolution, GELU, Conv1d+GLU, postnorm LayerNorm), `spikingssm_sdn` and
    `spikingssm_sdn_long` (bidirectional SS4D, threshold division, SDN surrogate neuron,
-   GLU, prenorm LayerNorm or the postnorm quirk that normalises nothing). `spikessm_ref`
-   (the project's SPikE-SSM reference from tools/torchref) is used when that module and a
-   checkpoint for it exist.
+   GLU, prenorm LayerNorm or the postnorm quirk that normalises nothing). Cases
+   `spikessm_ref_L64` / `spikessm_ref_L1024` use the project's own SPikE-SSM reference
+   (tools/torchref, imported, not re-implemented) and its export in
+   testdata/spikessm_ref/L64 (model.pt, hparams.json, io.safetensors).
 2. Loads the checkpoint from the fixture directory with torch.load (Lightning checkpoints
    pickle omegaconf objects; they are loaded as inert placeholders, only the state dict is
    used).
@@ -54,7 +55,9 @@ TOLERANCE = {  # max |logits - fixture logits|, testdata/reference/README.md "To
     "s4d_example": 1e-4,
     "spikingssm_sdn": 1e-4,
     "spikingssm_sdn_long": 5e-2,
-    "spikessm_ref": 1e-4,
+    # spikessm_ref_L64 / _L1024: spiking, judged like spikingssm_sdn(_long)
+    "spikessm_ref_L64": 1e-4,
+    "spikessm_ref_L1024": 5e-2,
 }
 
 
@@ -243,7 +246,7 @@ class SpikingSSM(torch.nn.Module):
         return F.linear(x, sd["decoder.0.output_transform.weight"], sd["decoder.0.output_transform.bias"])
 
 
-def build(case, case_dir):
+def build(case, case_dir, torchref):
     """Returns (model, description) for a fixture case."""
     if case == "s4d_example":
         return S4DExample(load_state_dict(os.path.join(case_dir, "ckpt.pth"))), "S4D (FFT conv), H=32, 2 layers"
@@ -253,23 +256,31 @@ def build(case, case_dir):
         sd = load_state_dict(os.path.join(case_dir, "last.ckpt"))
         return SpikingSSM(sd, bool(hp["prenorm"]), hp["norm"]), "SpikingSSM SS4D + SDN neuron, H=%d, %d layers, N=%d" % (
             hp["d_model"], hp["n_layers"], hp["d_state"])
-    if case == "spikessm_ref":
-        return build_spikessm_ref(case_dir)
+    if case.startswith("spikessm_ref"):
+        return build_spikessm_ref(case_dir, torchref)
     raise ValueError("unknown case %r" % case)
 
 
-def build_spikessm_ref(case_dir):
-    """The project's SPikE-SSM reference (tools/torchref), when it and a checkpoint exist."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    tr = os.path.normpath(os.path.join(here, "..", "..", "tools", "torchref"))
-    if not os.path.exists(os.path.join(tr, "spikessm_ref.py")):
-        raise FileNotFoundError("tools/torchref/spikessm_ref.py not found")
-    sys.path.insert(0, tr)
-    import spikessm_ref  # noqa: E402
+def case_dir_for(case, root, ref_root):
+    """spikessm_ref_L64 -> <ref_root>/L64 (tools/torchref's export); others -> <root>/<case>."""
+    if case.startswith("spikessm_ref_"):
+        return os.path.join(ref_root, case[len("spikessm_ref_"):])
+    return os.path.join(root, case)
 
-    if not hasattr(spikessm_ref, "load_model"):
-        raise AttributeError("tools/torchref/spikessm_ref.py has no load_model(case_dir)")
-    return spikessm_ref.load_model(case_dir), "spikessm_ref (tools/torchref)"
+
+def build_spikessm_ref(case_dir, torchref):
+    """The project's SPikE-SSM reference (tools/torchref): model.pt + hparams.json."""
+    if not os.path.exists(os.path.join(torchref, "train.py")):
+        raise FileNotFoundError("%s/train.py not found (pass --torchref)" % torchref)
+    sys.path.insert(0, torchref)
+    import train  # noqa: E402  (tools/torchref/train.py: build(hp))
+
+    with open(os.path.join(case_dir, "hparams.json")) as f:
+        hp = json.load(f)
+    model = train.build(hp)
+    model.load_state_dict(torch.load(os.path.join(case_dir, "model.pt"), map_location="cpu"), strict=True)
+    model.eval()
+    return model, "spikessm_ref (tools/torchref), H=%d, %d layers, N=%d" % (hp["d_model"], hp["n_layers"], hp["d_state"])
 
 
 # ---------------------------------------------------------------------------- timing
@@ -305,6 +316,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--root", default=os.path.normpath(os.path.join(here, "..", "..", "testdata", "reference")))
+    ap.add_argument("--ref-root", default=None, help="tools/torchref exports (default <root>/../spikessm_ref)")
+    ap.add_argument("--torchref", default=os.path.normpath(os.path.join(here, "..", "..", "tools", "torchref")))
     ap.add_argument("--cases", default="s4d_example,spikingssm_sdn_long")
     ap.add_argument("--batches", default="1,16")
     ap.add_argument("--threads", default="1,0", help="thread counts; 0 = torch default")
@@ -335,12 +348,12 @@ def main():
     }
     status = 0
     for case in [c for c in args.cases.split(",") if c]:
-        case_dir = os.path.join(args.root, case)
+        case_dir = case_dir_for(case, args.root, args.ref_root or os.path.join(args.root, "..", "spikessm_ref"))
         res = {"case": case}
         out["results"].append(res)
         try:
             torch.set_num_threads(1)
-            model, desc = build(case, case_dir)
+            model, desc = build(case, case_dir, args.torchref)
             io, _ = read_safetensors(os.path.join(case_dir, "io.safetensors"))
             inp, ref = io["input"].float(), io["logits"].float()
             with torch.inference_mode():
