@@ -123,12 +123,17 @@ type Kernels struct {
 }
 
 // ScanTolerance bounds the difference between any variant's Scan or
-// ScanSpikes and the generic one: |y − y_generic| ≤ ScanTolerance·(Σ_n
-// |2·Re(c_n·x_n[t])| + |d·u[t]|) per step, for inputs without NaN/Inf, on
-// sequences where the state does not grow (|a| ≤ 1). The state x itself is
-// bit-identical across variants (the update is not reassociated; variants
-// that use FMA for it are documented on the variant).
-const ScanTolerance = 1e-5
+// ScanSpikes output and the generic one, for inputs without NaN/Inf:
+//
+//	|y[t] − y_generic[t]| ≤ ScanTolerance · G · S[t]
+//	S[t] = Σ_n |2·c_n|·|x_n[t]| + |d·u[t]|,   G = min(t+1, 1/(1 − max_n |a_n|))
+//
+// Assembly variants fold the factor 2 into c, accumulate the Σ_n in a
+// different order and use FMA in the state update, so the state differs from
+// the generic one by a few ulp per step; G bounds how such differences
+// accumulate through the recurrence. Measured worst case on the tests:
+// 2.5e-7 (AVX-512), 1.9e-7 (AVX2).
+const ScanTolerance = 2e-6
 
 // GemmTolerance bounds |y − y_generic| ≤ GemmTolerance·(|y₀| + Σ_k |x·w|) for
 // Gemm across variants.
@@ -189,17 +194,23 @@ var (
 // saying so. The environment is read once.
 func DefaultErr() (*Kernels, error) {
 	defaultOnce.Do(func() {
-		defaultK = available()[0]
-		if v := strings.TrimSpace(os.Getenv(EnvKernels)); v != "" {
-			k, err := Select(Variant(strings.ToLower(v)))
-			if err != nil {
-				defaultErr = fmt.Errorf("%s=%s: %w", EnvKernels, v, err)
-				return
-			}
-			defaultK = k
-		}
+		defaultK, defaultErr = pickDefault(os.Getenv(EnvKernels))
 	})
 	return defaultK, defaultErr
+}
+
+// pickDefault resolves a SPIKESSM_KERNELS value ("" = best available).
+func pickDefault(env string) (*Kernels, error) {
+	best := available()[0]
+	v := strings.ToLower(strings.TrimSpace(env))
+	if v == "" {
+		return best, nil
+	}
+	k, err := Select(Variant(v))
+	if err != nil {
+		return best, fmt.Errorf("%s=%s: %w", EnvKernels, env, err)
+	}
+	return k, nil
 }
 
 // Default returns the kernel table DefaultErr returns. It never panics; an

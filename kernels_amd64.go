@@ -2,6 +2,60 @@
 
 package spikessm
 
+import "github.com/klauspost/cpuid/v2"
+
+// Assembly kernels (kernels_amd64.s). Each takes a pointer to an argument
+// block; the Go wrappers in kernels_asm.go validate lengths, chunk long loops
+// and handle the column tails.
+
+//go:noescape
+func scanAVX512(a *scanArgs)
+
+//go:noescape
+func scanAVX2(a *scanArgs)
+
+//go:noescape
+func neuronAVX512(a *neuronArgs)
+
+//go:noescape
+func neuronAVX2(a *neuronArgs)
+
+//go:noescape
+func spikeAccumAVX512(a *spikeArgs)
+
+//go:noescape
+func spikeAccumAVX2(a *spikeArgs)
+
+//go:noescape
+func gemmAVX512(a *gemmArgs)
+
+//go:noescape
+func gemmAVX2(a *gemmArgs)
+
+// hasAVX512 and hasAVX2 are the dispatch conditions, read once.
+var (
+	hasAVX512 = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512DQ, cpuid.FMA3, cpuid.AVX2)
+	hasAVX2   = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
+)
+
 // archKernels returns the assembly variants this CPU can run, best first.
-// (Assembly is being added; until then only generic is offered.)
-func archKernels() []*Kernels { return nil }
+//
+// Per kernel: Scan, Neuron, Gemm and SpikeAccum are assembly in both
+// variants. ScanSpikes expands each chunk of lane masks to 0/1 floats on the
+// stack and runs the assembly Scan. GLU and PMBCPass reuse the generic Go.
+func archKernels() []*Kernels {
+	var ks []*Kernels
+	if hasAVX512 {
+		ks = append(ks, asmKernels(VariantAVX512, asmImpl{
+			scan: scanAVX512, neuron: neuronAVX512, spike: spikeAccumAVX512, gemm: gemmAVX512,
+			width: 16, gemmWide: 64,
+		}))
+	}
+	if hasAVX2 {
+		ks = append(ks, asmKernels(VariantAVX2, asmImpl{
+			scan: scanAVX2, neuron: neuronAVX2, spike: spikeAccumAVX2, gemm: gemmAVX2,
+			width: 8, gemmWide: 16,
+		}))
+	}
+	return ks
+}

@@ -1,0 +1,241 @@
+//go:build !purego && (amd64 || arm64)
+
+package spikessm
+
+import (
+	"math/bits"
+	"unsafe"
+)
+
+// Argument blocks of the assembly kernels. Field offsets are part of the
+// assembly (kernels_amd64.s, kernels_arm64.s): do not reorder.
+
+type scanArgs struct {
+	aRe, aIm, bRe, bIm, cRe, cIm, d *float32 // 0 … 48
+	u, y, xRe, xIm                  *float32 // 56, 64, 72, 80
+	n, t                            int      // 88, 96
+}
+
+type neuronArgs struct {
+	x, s *float32      // 0, 8 (s may be nil)
+	mask *uint16       // 16 (may be nil)
+	p    *NeuronParams // 24: Tau 0, Theta 64, Rho 128, Beta 192
+	st   *NeuronState  // 32: M 0, S 64, R 128
+	t    int           // 40
+	mode int           // 48: reset*2 + strict
+}
+
+type spikeArgs struct {
+	y, wt    *float32 // 0, 8
+	mask     *uint64  // 16
+	nwords   int      // 24
+	lastMask uint64   // 32
+	ldw      int      // 40: bytes between rows of wt
+	ncols    int      // 48: multiple of the register width
+}
+
+type gemmArgs struct {
+	y, x, wt      *float32 // 0, 8, 16
+	k             int      // 24
+	ldy, ldx, ldw int      // 32, 40, 48: row strides in bytes
+	ncols         int      // 56: multiple of the register width
+	rows          int      // 64: 4 or 1
+}
+
+// Offsets checked at compile time (the assembly hard-codes them).
+var _ = [1]int{}[unsafe.Offsetof(scanArgs{}.t)-96]
+var _ = [1]int{}[unsafe.Offsetof(neuronArgs{}.mode)-48]
+var _ = [1]int{}[unsafe.Offsetof(spikeArgs{}.ncols)-48]
+var _ = [1]int{}[unsafe.Offsetof(gemmArgs{}.rows)-64]
+var _ = [1]int{}[unsafe.Offsetof(NeuronParams{}.Beta)-192]
+var _ = [1]int{}[unsafe.Offsetof(NeuronState{}.R)-128]
+
+// Work limits per assembly call, so one call stays well under ~100 µs
+// (assembly is not preemptible).
+const (
+	scanChunkWork   = 1 << 15 // N·T per call (×16 lanes)
+	neuronChunk     = 4096    // steps per call
+	spikeChunkWork  = 1 << 20 // active columns × M floats per call
+	gemmChunkWork   = 1 << 21 // rows × cols × K per call
+	scanSpikesChunk = 256     // steps expanded on the stack per call
+)
+
+// asmImpl is one ISA's set of assembly kernels plus its register widths.
+type asmImpl struct {
+	scan     func(*scanArgs)
+	neuron   func(*neuronArgs)
+	spike    func(*spikeArgs)
+	gemm     func(*gemmArgs)
+	width    int // floats per vector register (SpikeAccum/Gemm column granule)
+	gemmWide int // columns of the wide Gemm tile
+}
+
+func ptr(s []float32) *float32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
+}
+
+func asmKernels(name Variant, im asmImpl) *Kernels {
+	k := &Kernels{Name: name, GLU: gluGeneric, PMBCPass: PMBCPassGeneric}
+	k.Scan = func(p *ScanParams, u, y, xRe, xIm []float32, T int) {
+		if T <= 0 {
+			return
+		}
+		N := p.N
+		nl := N * Lanes
+		a := scanArgs{
+			aRe: ptr(p.ARe[:nl]), aIm: ptr(p.AIm[:nl]), bRe: ptr(p.BRe[:nl]), bIm: ptr(p.BIm[:nl]),
+			cRe: ptr(p.CRe[:nl]), cIm: ptr(p.CIm[:nl]), d: ptr(p.D[:Lanes]),
+			xRe: ptr(xRe[:nl]), xIm: ptr(xIm[:nl]), n: N,
+		}
+		u, y = u[:T*Lanes], y[:T*Lanes]
+		tc := max(1, scanChunkWork/max(N, 1))
+		for t0 := 0; t0 < T; t0 += tc {
+			n := min(tc, T-t0)
+			a.u, a.y, a.t = &u[t0*Lanes], &y[t0*Lanes], n
+			im.scan(&a)
+		}
+	}
+	k.ScanSpikes = func(p *ScanParams, mask []uint16, y, xRe, xIm []float32, T int) {
+		if T <= 0 {
+			return
+		}
+		mask, y = mask[:T], y[:T*Lanes]
+		var buf [scanSpikesChunk * Lanes]float32
+		for t0 := 0; t0 < T; t0 += scanSpikesChunk {
+			n := min(scanSpikesChunk, T-t0)
+			for t := range n {
+				m := mask[t0+t]
+				for l := range Lanes {
+					buf[t*Lanes+l] = float32(m >> uint(l) & 1)
+				}
+			}
+			k.Scan(p, buf[:n*Lanes], y[t0*Lanes:], xRe, xIm, n)
+		}
+	}
+	k.Neuron = func(p *NeuronParams, x, s []float32, mask []uint16, st *NeuronState, T int) {
+		if T <= 0 {
+			return
+		}
+		if p.Reset > ResetNone {
+			neuronGeneric(p, x, s, mask, st, T)
+			return
+		}
+		x = x[:T*Lanes]
+		if s != nil {
+			s = s[:T*Lanes]
+		}
+		if mask != nil {
+			mask = mask[:T]
+		}
+		mode := int(p.Reset) * 2
+		if p.Strict {
+			mode++
+		}
+		a := neuronArgs{p: p, st: st, mode: mode}
+		for t0 := 0; t0 < T; t0 += neuronChunk {
+			n := min(neuronChunk, T-t0)
+			a.x, a.t = &x[t0*Lanes], n
+			a.s, a.mask = nil, nil
+			if s != nil {
+				a.s = &s[t0*Lanes]
+			}
+			if mask != nil {
+				a.mask = &mask[t0]
+			}
+			im.neuron(&a)
+		}
+	}
+	k.SpikeAccum = func(y, wt []float32, mask []uint64, K, M int) {
+		if K <= 0 || M <= 0 {
+			return
+		}
+		y, wt = y[:M], wt[:K*M]
+		nw := (K + 63) / 64
+		mask = mask[:nw]
+		last := ^uint64(0)
+		if K%64 != 0 {
+			last = 1<<uint(K%64) - 1
+		}
+		active := 0
+		for i, w := range mask {
+			if i == nw-1 {
+				w &= last
+			}
+			active += bits.OnesCount64(w)
+		}
+		if active == 0 {
+			return
+		}
+		body := M - M%im.width
+		step := max(128, spikeChunkWork/active) &^ 127
+		a := spikeArgs{mask: &mask[0], nwords: nw, lastMask: last, ldw: M * 4}
+		for c0 := 0; c0 < body; c0 += step {
+			a.y, a.wt, a.ncols = &y[c0], &wt[c0], min(step, body-c0)
+			im.spike(&a)
+		}
+		if body < M {
+			spikeAccumCols(y, wt, mask, last, M, body)
+		}
+	}
+	k.Gemm = func(y, x, wt []float32, R, K, M int) {
+		if R <= 0 || M <= 0 || K <= 0 {
+			return
+		}
+		y, x, wt = y[:R*M], x[:R*K], wt[:K*M]
+		body := M - M%im.width
+		a := gemmArgs{ldy: M * 4, ldx: K * 4, ldw: M * 4}
+		if body > 0 {
+			for r := 0; r < R; {
+				rows := 1
+				if R-r >= 4 {
+					rows = 4
+				}
+				kc := max(1, gemmChunkWork/(rows*body))
+				for k0 := 0; k0 < K; k0 += kc {
+					a.y, a.x, a.wt = &y[r*M], &x[r*K+k0], &wt[k0*M]
+					a.k, a.ncols, a.rows = min(kc, K-k0), body, rows
+					im.gemm(&a)
+				}
+				r += rows
+			}
+		}
+		if body < M {
+			gemmCols(y, x, wt, R, K, M, body)
+		}
+	}
+	return k
+}
+
+// spikeAccumCols is spikeAccumGeneric restricted to columns m ≥ from (same
+// order of additions).
+func spikeAccumCols(y, wt []float32, mask []uint64, last uint64, M, from int) {
+	for w, word := range mask {
+		if w == len(mask)-1 {
+			word &= last
+		}
+		for word != 0 {
+			j := w*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			col := wt[j*M : j*M+M]
+			for m := from; m < M; m++ {
+				y[m] += col[m]
+			}
+		}
+	}
+}
+
+// gemmCols is gemmGeneric restricted to columns m ≥ from.
+func gemmCols(y, x, wt []float32, R, K, M, from int) {
+	for r := range R {
+		for k := range K {
+			xv := x[r*K+k]
+			w := wt[k*M : k*M+M]
+			for m := from; m < M; m++ {
+				y[r*M+m] += float32(xv * w[m])
+			}
+		}
+	}
+}
