@@ -22,22 +22,22 @@ type ProblemKind string
 
 // The problem kinds Validate reports.
 const (
-	ProblemDuplicate    ProblemKind = "duplicate"     // a name used twice
-	ProblemBadValue     ProblemKind = "bad-value"     // malformed metadata/attribute value
-	ProblemDangling     ProblemKind = "dangling"      // a name that refers to nothing
-	ProblemCycle        ProblemKind = "cycle"         // the graph is not acyclic
-	ProblemShape        ProblemKind = "shape"         // static shape mismatch
-	ProblemDType        ProblemKind = "dtype"         // unknown or wrong dtype
-	ProblemBuffer       ProblemKind = "buffer"        // out of bounds, misaligned, overlapping, wrong size
-	ProblemChecksum     ProblemKind = "checksum"      // stored checksum does not match the bytes
-	ProblemUnknownOp    ProblemKind = "unknown-op"    // unknown (domain, op) or too-new version
-	ProblemAttribute    ProblemKind = "attribute"     // unknown, mistyped or invalid attribute
-	ProblemInputs       ProblemKind = "inputs"        // missing required or too many inputs/outputs
-	ProblemParameter    ProblemKind = "parameter"     // parameter constraint of OPS.md violated
-	ProblemGraph        ProblemKind = "graph"         // entry point structure
-	ProblemOpset        ProblemKind = "opset"         // opset import problems
-	ProblemMetadata     ProblemKind = "metadata"      // metadata key with the wrong type or value
-	ProblemQuantization ProblemKind = "quantization"  // I8 scale problems
+	ProblemDuplicate    ProblemKind = "duplicate"    // a name used twice
+	ProblemBadValue     ProblemKind = "bad-value"    // malformed metadata/attribute value
+	ProblemDangling     ProblemKind = "dangling"     // a name that refers to nothing
+	ProblemCycle        ProblemKind = "cycle"        // the graph is not acyclic
+	ProblemShape        ProblemKind = "shape"        // static shape mismatch
+	ProblemDType        ProblemKind = "dtype"        // unknown or wrong dtype
+	ProblemBuffer       ProblemKind = "buffer"       // out of bounds, misaligned, overlapping, wrong size
+	ProblemChecksum     ProblemKind = "checksum"     // stored checksum does not match the bytes
+	ProblemUnknownOp    ProblemKind = "unknown-op"   // unknown (domain, op) or too-new version
+	ProblemAttribute    ProblemKind = "attribute"    // unknown, mistyped or invalid attribute
+	ProblemInputs       ProblemKind = "inputs"       // missing required or too many inputs/outputs
+	ProblemParameter    ProblemKind = "parameter"    // parameter constraint of OPS.md violated
+	ProblemGraph        ProblemKind = "graph"        // entry point structure
+	ProblemOpset        ProblemKind = "opset"        // opset import problems
+	ProblemMetadata     ProblemKind = "metadata"     // metadata key with the wrong type or value
+	ProblemQuantization ProblemKind = "quantization" // I8 scale problems
 )
 
 // Problem is one thing wrong with a model. Where names the graph/node/tensor;

@@ -4,7 +4,7 @@ package fb
 
 import "strconv"
 
-/// Checksum algorithm of a tensor's bytes.
+// / Checksum algorithm of a tensor's bytes.
 type ChecksumKind byte
 
 const (

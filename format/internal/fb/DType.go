@@ -4,7 +4,7 @@ package fb
 
 import "strconv"
 
-/// Element type of a tensor or graph value.
+// / Element type of a tensor or graph value.
 type DType byte
 
 const (

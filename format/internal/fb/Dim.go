@@ -6,7 +6,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-/// One dimension: a fixed size (value >= 0), or a symbol such as "B" or "L" (value -1).
+// / One dimension: a fixed size (value >= 0), or a symbol such as "B" or "L" (value -1).
 type Dim struct {
 	_tab flatbuffers.Table
 }

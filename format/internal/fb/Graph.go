@@ -6,7 +6,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-/// An entry point: "sequence" (whole sequences) or "step" (one time step, explicit state).
+// / An entry point: "sequence" (whole sequences) or "step" (one time step, explicit state).
 type Graph struct {
 	_tab flatbuffers.Table
 }

@@ -6,7 +6,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-/// A typed value: metadata entries and node attributes. Exactly the field named by kind is set.
+// / A typed value: metadata entries and node attributes. Exactly the field named by kind is set.
 type KeyValue struct {
 	_tab flatbuffers.Table
 }

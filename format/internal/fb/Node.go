@@ -6,7 +6,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-/// One operator application.
+// / One operator application.
 type Node struct {
 	_tab flatbuffers.Table
 }

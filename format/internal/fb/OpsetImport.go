@@ -6,7 +6,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-/// One (domain, version) pair of the op sets the file uses. Domain "" is "spikessm".
+// / One (domain, version) pair of the op sets the file uses. Domain "" is "spikessm".
 type OpsetImport struct {
 	_tab flatbuffers.Table
 }

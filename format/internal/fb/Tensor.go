@@ -6,7 +6,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-/// A named weight tensor stored outside the FlatBuffer.
+// / A named weight tensor stored outside the FlatBuffer.
 type Tensor struct {
 	_tab flatbuffers.Table
 }

@@ -6,7 +6,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-/// A graph input or output.
+// / A graph input or output.
 type ValueInfo struct {
 	_tab flatbuffers.Table
 }

@@ -4,7 +4,7 @@ package fb
 
 import "strconv"
 
-/// Type of a metadata value or node attribute.
+// / Type of a metadata value or node attribute.
 type ValueKind byte
 
 const (

@@ -6,8 +6,8 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-/// A major.minor version. A reader rejects a file whose major version it does not know;
-/// a newer minor version only adds fields readers may ignore.
+// / A major.minor version. A reader rejects a file whose major version it does not know;
+// / a newer minor version only adds fields readers may ignore.
 type Version struct {
 	_tab flatbuffers.Struct
 }
