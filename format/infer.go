@@ -78,7 +78,9 @@ type inferCtx struct {
 	state [][]Dim  // state shapes, set by stateShapes
 }
 
-func (c *inferCtx) where() string { return fmt.Sprintf("graph %q node %q (%s)", c.graph, c.node.Name, c.node.Op) }
+func (c *inferCtx) where() string {
+	return fmt.Sprintf("graph %q node %q (%s)", c.graph, c.node.Name, c.node.Op)
+}
 
 func (c *inferCtx) inName(i int) string {
 	name := c.spec.Inputs[i].Name
