@@ -1,0 +1,39 @@
+// Package runtime executes spikessm model files: it opens a model through package format,
+// validates it, infers shapes, plans memory, selects the compute kernels of the root package
+// (by CPU feature, or the variant given with WithKernels) and runs every op of format/OPS.md,
+// either over whole sequences (Model.Run, the `sequence` entry point) or step by step in a
+// streaming Session (the `step` entry point).
+//
+// What it owns: graph compilation and execution, sessions and their snapshots, run statistics.
+// What it must not do: parse checkpoints (package convert), define or change the file format
+// or the op semantics (package format, format/OPS.md), or contain SIMD code (root package).
+//
+// # Concurrency
+//
+// A *Model is immutable after loading and safe for concurrent use: any number of goroutines
+// may call Run, RunWith and NewSession at the same time. Each Run uses up to the configured
+// number of workers (WithWorkers, default GOMAXPROCS) as goroutines started for that Run and
+// finished before it returns: no threads spin or wait between calls. Close must be called only
+// after every Run and Session has finished; it releases the file mapping when the model was
+// opened with Load.
+//
+// A *Session is confined to one goroutine at a time (no internal locking). Step runs on the
+// calling goroutine, allocates nothing after its first call, and returns a slice owned by the
+// session that is overwritten by the next Step.
+//
+// # Determinism
+//
+// Work is split over batch rows and 16-channel blocks (and fixed 64-row chunks for row-wise
+// ops); every output element is computed by the same sequence of float operations whatever the
+// worker count and the position of a sample in the batch, so outputs are bit-identical for any
+// WithWorkers value and any batch position. For causal models, Session.Step over a sequence
+// reproduces Run's outputs bit for bit with the same kernel variant.
+//
+// # Bad input
+//
+// Inputs of the wrong rank or feature count are rejected with an error. Inputs containing NaN
+// or ±Inf are rejected (not propagated) with an error naming the position; so are Embedding ids
+// that are not integers in range. A model whose format validation fails, an unknown op, an op
+// version newer than this runtime knows, or weights of the wrong shape are rejected at load
+// with an error naming the node and tensor.
+package runtime

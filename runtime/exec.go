@@ -1,0 +1,530 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spikessm/spikessm"
+)
+
+// Tensor is a dense float32 tensor, row-major with the last dimension contiguous.
+type Tensor struct {
+	Shape []int
+	Data  []float32
+}
+
+// RunOptions controls RunWith.
+type RunOptions struct {
+	// Capture lists activation names (e.g. "layer0.ssm") to return in Result.Captured.
+	Capture []string
+	// Inject replaces named activations by the given tensors (teacher forcing): a node whose
+	// outputs are all injected is not run; otherwise the injected outputs overwrite what it
+	// computed. The shape must equal the inferred shape.
+	Inject map[string]Tensor
+	// Stats fills Result.Stats with per-op statistics.
+	Stats bool
+	// Trace, when not nil, receives a Chrome trace (JSON) of the op timings.
+	Trace io.Writer
+}
+
+// Result is what RunWith returns.
+type Result struct {
+	Outputs  map[string]Tensor
+	Captured map[string]Tensor
+	Stats    *Stats
+}
+
+// Stats are per-op statistics of one Run.
+type Stats struct {
+	Layers []LayerStats
+	Total  time.Duration
+}
+
+// LayerStats describes one executed op.
+type LayerStats struct {
+	Name, Op string
+	// Time is the wall time of the op.
+	Time time.Duration
+	// SpikeRate is the fraction of ones in the op's spike output, or -1 when it has none.
+	SpikeRate float64
+	// InputSpikeRate is the fraction of ones in a spike input (Linear, S4D), or -1.
+	InputSpikeRate float64
+	// SynOps counts the accumulates an event-driven implementation does (one per spike and
+	// output channel); DenseMACs the multiply-accumulates of the dense product. Linear only.
+	SynOps, DenseMACs int64
+	// Path names the implementation chosen ("dense", "sparse", "sequential", "pmbc", ...).
+	Path string
+}
+
+// tval is a runtime tensor value.
+type tval struct {
+	data  []float32
+	shape []int
+}
+
+func (t *tval) rowsC() (int, int) {
+	c := t.shape[len(t.shape)-1]
+	if c == 0 {
+		return 0, 0
+	}
+	return len(t.data) / c, c
+}
+
+type scratch struct {
+	f   [8][]float32
+	u16 [2][]uint16
+	u64 [2][]uint64
+	ns  spikessm.NeuronState
+}
+
+func (s *scratch) f32(slot, n int) []float32 {
+	if cap(s.f[slot]) < n {
+		s.f[slot] = make([]float32, n)
+	}
+	return s.f[slot][:n]
+}
+
+func (s *scratch) mask16(slot, n int) []uint16 {
+	if cap(s.u16[slot]) < n {
+		s.u16[slot] = make([]uint16, n)
+	}
+	return s.u16[slot][:n]
+}
+
+func (s *scratch) mask64(slot, n int) []uint64 {
+	if cap(s.u64[slot]) < n {
+		s.u64[slot] = make([]uint64, n)
+	}
+	return s.u64[slot][:n]
+}
+
+// execCtx holds everything one execution (a Run, or a session) needs; ops read their
+// arguments from it so that running an op allocates nothing in steady state.
+type execCtx struct {
+	p       *plan
+	k       *spikessm.Kernels
+	workers int
+	step    bool
+	ws      []scratch
+	vals    []*tval
+	// current node
+	node  *cnode
+	in    []*tval
+	out   []*tval
+	st    [][]float32
+	B, T  int
+	stats *LayerStats
+	// counters written by items (atomic)
+	ones atomic.Int64
+	// error from items
+	errMu sync.Mutex
+	err   error
+}
+
+func (x *execCtx) fail(err error) {
+	x.errMu.Lock()
+	if x.err == nil {
+		x.err = err
+	}
+	x.errMu.Unlock()
+}
+
+// itemer is implemented by ops that split their work into independent items.
+type itemer interface {
+	item(x *execCtx, w, i int)
+}
+
+// par runs it.item for i in [0, n) on up to x.workers goroutines. The split of the work never
+// changes the arithmetic of any item, so results do not depend on the worker count.
+func (x *execCtx) par(n int, it itemer) {
+	w := x.workers
+	if w > n {
+		w = n
+	}
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			it.item(x, 0, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(w - 1)
+	run := func(wid int) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			it.item(x, wid, i)
+		}
+	}
+	for g := 1; g < w; g++ {
+		go func(g int) {
+			defer wg.Done()
+			run(g)
+		}(g)
+	}
+	run(0)
+	wg.Wait()
+}
+
+// rowChunk is the fixed number of rows per work item of row-wise ops.
+const rowChunk = 64
+
+func chunks(rows int) int { return (rows + rowChunk - 1) / rowChunk }
+
+func chunkRange(i, rows int) (int, int) {
+	lo := i * rowChunk
+	hi := lo + rowChunk
+	if hi > rows {
+		hi = rows
+	}
+	return lo, hi
+}
+
+// Run executes the sequence entry point on one input (B, L, F) and returns the graph's first
+// output (e.g. logits (B, K)).
+func (m *Model) Run(ctx context.Context, input Tensor) (Tensor, error) {
+	r, err := m.RunWith(ctx, input, RunOptions{})
+	if err != nil {
+		return Tensor{}, err
+	}
+	return r.Outputs[m.seq.outputNames[0]], nil
+}
+
+func shapeEq(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// checkInput validates an input tensor against the graph input description.
+func (p *plan) checkInput(t Tensor) error {
+	vi := p.inputInfo[0]
+	want := len(vi.Shape)
+	if want == 0 {
+		want = 3
+		if p.stepMode {
+			want = 2
+		}
+	}
+	if len(t.Shape) != want {
+		return fmt.Errorf("runtime: input %q: rank %d (shape %v), want rank %d", vi.Name, len(t.Shape), t.Shape, want)
+	}
+	for i, d := range t.Shape {
+		if d <= 0 {
+			return fmt.Errorf("runtime: input %q: shape %v has a non-positive dimension", vi.Name, t.Shape)
+		}
+		if i < len(vi.Shape) && vi.Shape[i].Symbol == "" && vi.Shape[i].Value > 0 && int64(d) != vi.Shape[i].Value {
+			return fmt.Errorf("runtime: input %q: dimension %d is %d, the model wants %d (shape %v)", vi.Name, i, d, vi.Shape[i].Value, t.Shape)
+		}
+	}
+	n := numel(t.Shape)
+	if n > 1<<31 {
+		return fmt.Errorf("runtime: input %q: %d elements is too large", vi.Name, n)
+	}
+	if len(t.Data) != n {
+		return fmt.Errorf("runtime: input %q: %d values for shape %v (want %d)", vi.Name, len(t.Data), t.Shape, n)
+	}
+	return checkFinite(vi.Name, t.Data, t.Shape)
+}
+
+func checkFinite(name string, data []float32, shape []int) error {
+	for i, v := range data {
+		if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
+			idx := make([]int, len(shape))
+			r := i
+			for d := len(shape) - 1; d >= 0; d-- {
+				idx[d] = r % shape[d]
+				r /= shape[d]
+			}
+			return fmt.Errorf("runtime: input %q: non-finite value %v at index %v; NaN/Inf inputs are rejected", name, v, idx)
+		}
+	}
+	return nil
+}
+
+// inferShapes computes the shape of every value for a given input shape.
+func (p *plan) inferShapes(inShape []int, inject map[string]Tensor) ([][]int, error) {
+	shapes := make([][]int, len(p.values))
+	for i, v := range p.values {
+		if v.isConst {
+			shapes[i] = v.cshape
+		}
+	}
+	shapes[p.inputs[0]] = inShape
+	buf := make([][]int, 0, 8)
+	for _, n := range p.nodes {
+		buf = buf[:0]
+		for _, i := range n.in {
+			if i < 0 {
+				buf = append(buf, nil)
+			} else {
+				buf = append(buf, shapes[i])
+			}
+		}
+		outs, err := n.impl.infer(buf)
+		if err != nil {
+			return nil, fmt.Errorf("runtime: node %q (%s): %w", n.name, n.op, err)
+		}
+		for oi, o := range n.out {
+			if o < 0 {
+				continue
+			}
+			if oi >= len(outs) || outs[oi] == nil {
+				return nil, fmt.Errorf("runtime: node %q (%s): output %d is not supported", n.name, n.op, oi)
+			}
+			shapes[o] = outs[oi]
+			if t, ok := inject[p.values[o].name]; ok && !shapeEq(t.Shape, outs[oi]) {
+				return nil, fmt.Errorf("runtime: inject %q: shape %v, the graph computes %v", p.values[o].name, t.Shape, outs[oi])
+			}
+		}
+	}
+	return shapes, nil
+}
+
+// arena hands out activation buffers and takes them back after their last use.
+type arena struct{ free [][]float32 }
+
+func (a *arena) get(n int) []float32 {
+	best := -1
+	for i, b := range a.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(a.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]float32, n)
+	}
+	b := a.free[best][:n]
+	a.free[best] = a.free[len(a.free)-1]
+	a.free = a.free[:len(a.free)-1]
+	return b
+}
+
+func (a *arena) put(b []float32) { a.free = append(a.free, b) }
+
+// RunWith executes the sequence entry point with options: captures, injections, statistics
+// and tracing. Outputs holds every graph output.
+func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Result, error) {
+	if m.fm == nil && m.owned {
+		return nil, fmt.Errorf("runtime: model is closed")
+	}
+	p := m.seq
+	if err := p.checkInput(input); err != nil {
+		return nil, err
+	}
+	for name := range o.Inject {
+		i, ok := p.index[name]
+		if !ok || p.values[i].producer < 0 {
+			return nil, fmt.Errorf("runtime: inject %q: not an activation produced by a node", name)
+		}
+	}
+	for _, name := range o.Capture {
+		i, ok := p.index[name]
+		if !ok || p.values[i].isConst {
+			return nil, fmt.Errorf("runtime: capture %q: no such activation", name)
+		}
+	}
+	shapes, err := p.inferShapes(input.Shape, o.Inject)
+	if err != nil {
+		return nil, err
+	}
+	for name, t := range o.Inject {
+		if len(t.Data) != numel(t.Shape) {
+			return nil, fmt.Errorf("runtime: inject %q: %d values for shape %v", name, len(t.Data), t.Shape)
+		}
+	}
+	keep := make([]bool, len(p.values))
+	for _, name := range o.Capture {
+		keep[p.index[name]] = true
+	}
+	for _, i := range p.outputs {
+		keep[i] = true
+	}
+	x := &execCtx{p: p, k: m.k, workers: m.workers, ws: make([]scratch, m.workers), vals: make([]*tval, len(p.values))}
+	for i, v := range p.values {
+		if v.isConst {
+			x.vals[i] = &tval{data: v.cdata, shape: v.cshape}
+		}
+	}
+	x.vals[p.inputs[0]] = &tval{data: input.Data, shape: input.Shape}
+	var ar arena
+	var st *Stats
+	if o.Stats || o.Trace != nil {
+		st = &Stats{}
+	}
+	start := time.Now()
+	type ev struct {
+		Name string         `json:"name"`
+		Cat  string         `json:"cat"`
+		Ph   string         `json:"ph"`
+		Ts   float64        `json:"ts"`
+		Dur  float64        `json:"dur"`
+		Pid  int            `json:"pid"`
+		Tid  int            `json:"tid"`
+		Args map[string]any `json:"args,omitempty"`
+	}
+	var events []ev
+	for _, n := range p.nodes {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("runtime: cancelled before node %q: %w", n.name, err)
+		}
+		t0 := time.Now()
+		var ls LayerStats
+		if st != nil {
+			ls = LayerStats{Name: n.name, Op: n.op, SpikeRate: -1, InputSpikeRate: -1}
+			x.stats = &ls
+		}
+		allInjected := len(o.Inject) > 0
+		for _, oi := range n.out {
+			if oi >= 0 {
+				if _, ok := o.Inject[p.values[oi].name]; !ok {
+					allInjected = false
+				}
+			}
+		}
+		outs := make([]*tval, len(n.out))
+		for j, oi := range n.out {
+			if oi < 0 {
+				continue
+			}
+			outs[j] = &tval{data: ar.get(numel(shapes[oi])), shape: shapes[oi]}
+			x.vals[oi] = outs[j]
+		}
+		if !allInjected {
+			x.B, x.T = 0, 0
+			if err := x.runNode(n, outs, nil); err != nil {
+				return nil, err
+			}
+		} else if st != nil {
+			ls.Path = "injected"
+		}
+		for j, oi := range n.out {
+			if oi < 0 {
+				continue
+			}
+			if t, ok := o.Inject[p.values[oi].name]; ok {
+				copy(outs[j].data, t.Data)
+			}
+		}
+		if st != nil {
+			if ls.SpikeRate < 0 && len(n.out) > 0 && n.out[0] >= 0 && p.values[n.out[0]].spike {
+				ls.SpikeRate = spikeRate(outs[0].data)
+			}
+			ls.Time = time.Since(t0)
+			st.Layers = append(st.Layers, ls)
+			if o.Trace != nil {
+				events = append(events, ev{Name: n.name, Cat: n.op, Ph: "X", Ts: float64(t0.Sub(start).Nanoseconds()) / 1e3,
+					Dur: float64(ls.Time.Nanoseconds()) / 1e3, Pid: 1, Tid: 1, Args: map[string]any{"path": ls.Path}})
+			}
+		}
+		for _, i := range n.in {
+			if i >= 0 && !keep[i] && !p.values[i].isConst && p.values[i].producer >= 0 && p.lastUse[i] == n.idx {
+				ar.put(x.vals[i].data)
+				x.vals[i] = nil
+			}
+		}
+		for _, oi := range n.out {
+			if oi >= 0 && p.lastUse[oi] < 0 && !keep[oi] {
+				ar.put(x.vals[oi].data)
+				x.vals[oi] = nil
+			}
+		}
+	}
+	res := &Result{Outputs: map[string]Tensor{}, Captured: map[string]Tensor{}}
+	for j, i := range p.outputs {
+		v := x.vals[i]
+		res.Outputs[p.outputNames[j]] = Tensor{Shape: append([]int(nil), v.shape...), Data: append([]float32(nil), v.data...)}
+	}
+	for _, name := range o.Capture {
+		v := x.vals[p.index[name]]
+		if v == nil {
+			if i := p.index[name]; i == p.inputs[0] {
+				v = &tval{data: input.Data, shape: input.Shape}
+			} else {
+				return nil, fmt.Errorf("runtime: capture %q: not computed", name)
+			}
+		}
+		res.Captured[name] = Tensor{Shape: append([]int(nil), v.shape...), Data: append([]float32(nil), v.data...)}
+	}
+	if st != nil {
+		st.Total = time.Since(start)
+		if o.Stats {
+			res.Stats = st
+		}
+		if o.Trace != nil {
+			if err := json.NewEncoder(o.Trace).Encode(map[string]any{"traceEvents": events, "displayTimeUnit": "ms"}); err != nil {
+				return nil, fmt.Errorf("runtime: writing trace: %w", err)
+			}
+		}
+	}
+	return res, nil
+}
+
+func spikeRate(d []float32) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	n := 0
+	for _, v := range d {
+		if v != 0 {
+			n++
+		}
+	}
+	return float64(n) / float64(len(d))
+}
+
+// runNode executes one node with outputs already allocated. st holds the node's state buffers
+// (step mode); nil means zero state (sequence mode), allocated here.
+func (x *execCtx) runNode(n *cnode, outs []*tval, st [][]float32) error {
+	x.node = n
+	x.in = x.in[:0]
+	for _, i := range n.in {
+		if i < 0 {
+			x.in = append(x.in, nil)
+		} else {
+			x.in = append(x.in, x.vals[i])
+		}
+	}
+	x.out = outs
+	if st == nil {
+		if sz, ok := n.impl.(stateful); ok {
+			sizes := sz.stateSizes(x.in)
+			st = make([][]float32, len(sizes))
+			for i, s := range sizes {
+				st[i] = make([]float32, s)
+			}
+		}
+	}
+	x.st = st
+	x.err = nil
+	if err := n.impl.run(x); err != nil {
+		return fmt.Errorf("runtime: node %q (%s): %w", n.name, n.op, err)
+	}
+	if x.err != nil {
+		return fmt.Errorf("runtime: node %q (%s): %w", n.name, n.op, x.err)
+	}
+	return nil
+}

@@ -1,0 +1,687 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/spikessm/spikessm"
+)
+
+const lanes = spikessm.Lanes
+
+func nblocks(c int) int { return (c + lanes - 1) / lanes }
+
+// chanShape checks the activation input against a channel count.
+func chanShape(step bool, s []int, c int) error {
+	_, _, sc, err := seqShape(step, s)
+	if err != nil {
+		return err
+	}
+	if sc != c {
+		return fmt.Errorf("input has %d channels (shape %v), the parameters have %d", sc, s, c)
+	}
+	return nil
+}
+
+// ---- S4D ----
+
+type s4d struct {
+	h, n     int
+	fwd, bwd []spikessm.ScanParams
+	bidir    bool
+	spikeIn  bool
+	step     bool
+}
+
+func buildS4D(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
+	bi, err := attrInt(a, "bidirectional", 0)
+	if err != nil {
+		return nil, err
+	}
+	if bi != 0 && bi != 1 {
+		return nil, fmt.Errorf("bidirectional = %d, want 0 or 1", bi)
+	}
+	ar, as, err := cst(p, cn, 1, "a_re", -1, -1)
+	if err != nil {
+		return nil, err
+	}
+	h, n := as[0], as[1]
+	if h == 0 || n == 0 {
+		return nil, fmt.Errorf("a_re has shape %v", as)
+	}
+	get := func(i int, what string) ([]float32, error) {
+		d, _, err := cst(p, cn, i, what, h, n)
+		if err == nil && d == nil {
+			err = fmt.Errorf("missing input %s", what)
+		}
+		return d, err
+	}
+	var par [6][]float32
+	par[0] = ar
+	for i, what := range []string{"a_im", "b_re", "b_im", "c_re", "c_im"} {
+		if par[i+1], err = get(i+2, what); err != nil {
+			return nil, err
+		}
+	}
+	d, err := perChannel(p, cn, 7, "d", h)
+	if err != nil {
+		return nil, err
+	}
+	o := &s4d{h: h, n: n, bidir: bi == 1, spikeIn: isSpike(p, cn, 0), step: p.stepMode}
+	o.fwd = spikessm.PackScan(par[0], par[1], par[2], par[3], par[4], par[5], d, h, n)
+	if o.bidir {
+		cbr, err := get(8, "c_bwd_re")
+		if err != nil {
+			return nil, err
+		}
+		cbi, err := get(9, "c_bwd_im")
+		if err != nil {
+			return nil, err
+		}
+		o.bwd = spikessm.PackScan(par[0], par[1], par[2], par[3], cbr, cbi, nil, h, n)
+	} else if len(cn.in) > 8 {
+		return nil, errors.New("c_bwd_re/c_bwd_im given but bidirectional = 0")
+	}
+	return o, nil
+}
+
+func (o *s4d) stepOK() error {
+	if o.bidir {
+		return errors.New("bidirectional S4D is sequence-only")
+	}
+	return nil
+}
+
+func (o *s4d) infer(in [][]int) ([][]int, error) {
+	if err := chanShape(o.step, in[0], o.h); err != nil {
+		return nil, err
+	}
+	return [][]int{in[0]}, nil
+}
+
+func (o *s4d) stateSizes(in []*tval) []int {
+	sz := in[0].shape[0] * nblocks(o.h) * o.n * lanes
+	return []int{sz, sz}
+}
+
+func (o *s4d) run(x *execCtx) error {
+	b, _, _ := x.btc(x.in[0])
+	if x.stats != nil {
+		x.stats.Path = "scan"
+		if o.spikeIn {
+			x.stats.Path = "scan-spikes"
+			x.stats.InputSpikeRate = spikeRate(x.in[0].data)
+		}
+		if o.bidir {
+			x.stats.Path += "+reverse"
+		}
+	}
+	x.par(b*nblocks(o.h), o)
+	return nil
+}
+
+func (o *s4d) item(x *execCtx, w, i int) {
+	_, t, h := x.btc(x.in[0])
+	nb := nblocks(h)
+	b, blk := i/nb, i%nb
+	sc := &x.ws[w]
+	u := sc.f32(0, t*lanes)
+	y := sc.f32(1, t*lanes)
+	ssz := o.n * lanes
+	off := (b*nb + blk) * ssz
+	xr := x.st[0][off : off+ssz]
+	xi := x.st[1][off : off+ssz]
+	spikessm.Tile(u, x.in[0].data[b*t*h:(b+1)*t*h], t, h, blk)
+	p := &o.fwd[blk]
+	if o.spikeIn {
+		mask := sc.mask16(0, t)
+		for s := 0; s < t; s++ {
+			var mk uint16
+			for l, v := range u[s*lanes : (s+1)*lanes] {
+				if v != 0 {
+					mk |= 1 << l
+				}
+			}
+			mask[s] = mk
+		}
+		x.k.ScanSpikes(p, mask, y, xr, xi, t)
+	} else {
+		x.k.Scan(p, u, y, xr, xi, t)
+	}
+	if o.bidir {
+		// Anti-causal part: z[t] = Σ_{s>t} a^(s-t-1)·b·u[s], a forward scan over the reversed
+		// input delayed by one step; y[t] += 2·Re Σ c_bwd·z[t].
+		r := sc.f32(2, t*lanes)
+		yb := sc.f32(3, t*lanes)
+		br := sc.f32(4, ssz)
+		bi := sc.f32(5, ssz)
+		clear(br)
+		clear(bi)
+		clear(r[:lanes])
+		for tau := 1; tau < t; tau++ {
+			copy(r[tau*lanes:(tau+1)*lanes], u[(t-tau)*lanes:(t-tau+1)*lanes])
+		}
+		x.k.Scan(&o.bwd[blk], r, yb, br, bi, t)
+		for s := 0; s < t; s++ {
+			ys := y[s*lanes : (s+1)*lanes]
+			yr := yb[(t-1-s)*lanes : (t-s)*lanes]
+			for l := range ys {
+				ys[l] += yr[l]
+			}
+		}
+	}
+	spikessm.Untile(x.out[0].data[b*t*h:(b+1)*t*h], y, t, h, blk)
+}
+
+// ---- SDNNeuron ----
+
+type sdn struct {
+	c, nb         int
+	w1, w2, w3    []float32
+	b1t, b2t, b3t []float32 // biases broadcast to tiles
+	thr           float32
+	step          bool
+}
+
+func buildSDN(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
+	th, err := attrFloat(a, "threshold", 1)
+	if err != nil {
+		return nil, err
+	}
+	o := &sdn{thr: float32(th), step: p.stepMode, c: -1}
+	var b1, b2, b3 []float32
+	if o.w1, _, err = cst(p, cn, 1, "w1", 8, 8); err == nil {
+		if b1, _, err = cst(p, cn, 2, "b1", 8); err == nil {
+			if o.w2, _, err = cst(p, cn, 3, "w2", 8, 8); err == nil {
+				if b2, _, err = cst(p, cn, 4, "b2", 8); err == nil {
+					if o.w3, _, err = cst(p, cn, 5, "w3", 8); err == nil {
+						b3, _, err = cst(p, cn, 6, "b3", 1)
+					}
+				}
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	o.b1t = make([]float32, 8*lanes)
+	o.b2t = make([]float32, 8*lanes)
+	o.b3t = make([]float32, lanes)
+	for k := 0; k < 8; k++ {
+		for l := 0; l < lanes; l++ {
+			o.b1t[k*lanes+l] = b1[k]
+			o.b2t[k*lanes+l] = b2[k]
+		}
+	}
+	for l := range o.b3t {
+		o.b3t[l] = b3[0]
+	}
+	return o, nil
+}
+
+func (o *sdn) infer(in [][]int) ([][]int, error) {
+	if _, _, _, err := seqShape(o.step, in[0]); err != nil {
+		return nil, err
+	}
+	return [][]int{in[0], in[0]}, nil
+}
+
+func (o *sdn) stateSizes(in []*tval) []int {
+	s := in[0].shape
+	return []int{s[0] * nblocks(s[len(s)-1]) * 8 * lanes}
+}
+
+func (o *sdn) run(x *execCtx) error {
+	b, _, c := x.btc(x.in[0])
+	x.par(b*nblocks(c), o)
+	return nil
+}
+
+func (o *sdn) item(x *execCtx, w, i int) {
+	_, t, c := x.btc(x.in[0])
+	nb := nblocks(c)
+	b, blk := i/nb, i%nb
+	sc := &x.ws[w]
+	win := sc.f32(0, (t+8)*lanes)
+	h1 := sc.f32(1, 8*lanes)
+	h2 := sc.f32(2, 8*lanes)
+	mem := sc.f32(3, lanes)
+	st := sc.f32(4, t*lanes)
+	var mt []float32
+	if len(x.out) > 1 && x.out[1] != nil {
+		mt = sc.f32(5, t*lanes)
+	}
+	hist := x.st[0][(b*nb+blk)*8*lanes : (b*nb+blk+1)*8*lanes]
+	copy(win, hist)
+	spikessm.Tile(win[8*lanes:], x.in[0].data[b*t*c:(b+1)*t*c], t, c, blk)
+	for s := 0; s < t; s++ {
+		copy(h1, o.b1t)
+		x.k.Gemm(h1, o.w1, win[s*lanes:(s+8)*lanes], 8, 8, lanes)
+		for j, v := range h1 {
+			if v < 0 {
+				h1[j] = 0
+			}
+		}
+		copy(h2, o.b2t)
+		x.k.Gemm(h2, o.w2, h1, 8, 8, lanes)
+		for j, v := range h2 {
+			v += h1[j]
+			if v < 0 {
+				v = 0
+			}
+			h2[j] = v
+		}
+		copy(mem, o.b3t)
+		x.k.Gemm(mem, o.w3, h2, 1, 8, lanes)
+		v := win[(s+8)*lanes : (s+9)*lanes]
+		so := st[s*lanes : (s+1)*lanes]
+		for l := range so {
+			if (mem[l]+v[l])-o.thr >= 0 {
+				so[l] = 1
+			} else {
+				so[l] = 0
+			}
+		}
+		if mt != nil {
+			copy(mt[s*lanes:], mem)
+		}
+	}
+	copy(hist, win[t*lanes:(t+8)*lanes])
+	spikessm.Untile(x.out[0].data[b*t*c:(b+1)*t*c], st, t, c, blk)
+	if mt != nil {
+		spikessm.Untile(x.out[1].data[b*t*c:(b+1)*t*c], mt, t, c, blk)
+	}
+}
+
+// ---- SpikingNeuron ----
+
+type spikingNeuron struct {
+	c                     int
+	tau, theta, rho, beta []float32
+	params                []spikessm.NeuronParams
+	reset                 string
+	strict                bool
+	solver                string
+	step                  bool
+	choice                sync.Map // T -> bool (true = PMBC faster), measured on first use
+	runs                  [2]neuronRun
+}
+
+func buildSpikingNeuron(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
+	reset, err := attrString(a, "reset", "soft", "soft", "hard", "none")
+	if err != nil {
+		return nil, err
+	}
+	cmp, err := attrString(a, "compare", "ge", "ge", "gt")
+	if err != nil {
+		return nil, err
+	}
+	solver, err := attrString(a, "solver", "auto", "auto", "sequential", "pmbc")
+	if err != nil {
+		return nil, err
+	}
+	if solver == "pmbc" && reset != "soft" {
+		return nil, errors.New("solver pmbc needs reset = soft")
+	}
+	tau, ts, err := cst(p, cn, 1, "tau", -1)
+	if err != nil {
+		return nil, err
+	}
+	c := ts[0]
+	o := &spikingNeuron{c: c, tau: tau, reset: reset, strict: cmp == "gt", solver: solver, step: p.stepMode}
+	if o.theta, err = perChannel(p, cn, 2, "theta", c); err != nil {
+		return nil, err
+	}
+	if o.theta == nil {
+		return nil, errors.New("missing theta")
+	}
+	if o.rho, err = perChannel(p, cn, 3, "rho", c); err != nil {
+		return nil, err
+	}
+	if o.beta, err = perChannel(p, cn, 4, "beta", c); err != nil {
+		return nil, err
+	}
+	if o.rho == nil {
+		o.rho = make([]float32, c)
+	}
+	if o.beta == nil {
+		o.beta = make([]float32, c)
+	}
+	for j := 0; j < c; j++ {
+		if !(o.theta[j] > 0) || o.tau[j] < 0 || o.tau[j] > 1 || o.rho[j] < 0 || o.beta[j] < 0 || o.beta[j] >= 1 {
+			return nil, fmt.Errorf("channel %d: need θ > 0, τ ∈ [0,1], ρ ≥ 0, β ∈ [0,1); have θ=%v τ=%v ρ=%v β=%v", j, o.theta[j], o.tau[j], o.rho[j], o.beta[j])
+		}
+	}
+	o.runs = [2]neuronRun{{o: o, mode: neuronSeq}, {o: o, mode: neuronPMBC}}
+	mode := map[string]spikessm.ResetMode{"soft": spikessm.ResetSoft, "hard": spikessm.ResetHard, "none": spikessm.ResetNone}[reset]
+	o.params = make([]spikessm.NeuronParams, nblocks(c))
+	for blk := range o.params {
+		np := &o.params[blk]
+		np.Reset, np.Strict = mode, o.strict
+		for l := 0; l < lanes; l++ {
+			j := blk*lanes + l
+			if j < c {
+				np.Tau[l], np.Theta[l], np.Rho[l], np.Beta[l] = o.tau[j], o.theta[j], o.rho[j], o.beta[j]
+			} else {
+				np.Theta[l] = 1
+			}
+		}
+	}
+	return o, nil
+}
+
+func (o *spikingNeuron) infer(in [][]int) ([][]int, error) {
+	if err := chanShape(o.step, in[0], o.c); err != nil {
+		return nil, err
+	}
+	return [][]int{in[0], in[0]}, nil
+}
+
+func (o *spikingNeuron) stateSizes(in []*tval) []int {
+	sz := in[0].shape[0] * nblocks(o.c) * lanes
+	return []int{sz, sz, sz}
+}
+
+const (
+	neuronSeq = iota
+	neuronPMBC
+	neuronScalar
+)
+
+// neuronRun is the per-run view of a spikingNeuron with the chosen solver.
+type neuronRun struct {
+	o    *spikingNeuron
+	mode int
+}
+
+func (o *spikingNeuron) run(x *execCtx) error {
+	b, t, _ := x.btc(x.in[0])
+	mode := neuronSeq
+	withMem := len(x.out) > 1 && x.out[1] != nil
+	switch {
+	case withMem:
+		mode = neuronScalar
+	case x.step || o.reset != "soft" || o.solver == "sequential":
+	case o.solver == "pmbc":
+		mode = neuronPMBC
+	default:
+		if v, ok := o.choice.Load(t); ok {
+			if v.(bool) {
+				mode = neuronPMBC
+			}
+		} else {
+			pm := o.measure(x, t)
+			o.choice.Store(t, pm)
+			if pm {
+				mode = neuronPMBC
+			}
+		}
+	}
+	if x.stats != nil {
+		x.stats.Path = [...]string{"sequential", "pmbc", "scalar"}[mode]
+	}
+	if mode == neuronScalar {
+		for i := 0; i < b; i++ {
+			o.scalarRow(x, i)
+		}
+		return nil
+	}
+	x.par(b*nblocks(o.c), &o.runs[mode])
+	return x.err
+}
+
+// measure times the sequential and the PMBC solver on the first block of this run's input and
+// reports whether PMBC was faster (both give the same spikes).
+func (o *spikingNeuron) measure(x *execCtx, t int) bool {
+	_, _, c := x.btc(x.in[0])
+	u := make([]float32, t*lanes)
+	s := make([]float32, t*lanes)
+	spikessm.Tile(u, x.in[0].data[:t*c], t, c, 0)
+	best := [2]time.Duration{1 << 62, 1 << 62}
+	for rep := 0; rep < 3; rep++ {
+		t0 := time.Now()
+		var st spikessm.NeuronState
+		x.k.Neuron(&o.params[0], u, s, nil, &st, t)
+		best[0] = min(best[0], time.Since(t0))
+		t0 = time.Now()
+		if _, err := spikessm.PMBC(x.k, &o.params[0], u, s, t); err != nil {
+			return false
+		}
+		best[1] = min(best[1], time.Since(t0))
+	}
+	return best[1] < best[0]
+}
+
+func (nr *neuronRun) item(x *execCtx, w, i int) {
+	o := nr.o
+	_, t, c := x.btc(x.in[0])
+	nb := nblocks(c)
+	b, blk := i/nb, i%nb
+	sc := &x.ws[w]
+	u := sc.f32(0, t*lanes)
+	s := sc.f32(1, t*lanes)
+	spikessm.Tile(u, x.in[0].data[b*t*c:(b+1)*t*c], t, c, blk)
+	off := (b*nb + blk) * lanes
+	if nr.mode == neuronPMBC {
+		if _, err := spikessm.PMBC(x.k, &o.params[blk], u, s, t); err != nil {
+			x.fail(fmt.Errorf("PMBC: %w", err))
+			return
+		}
+	} else {
+		st := &x.ws[w].ns
+		copy(st.M[:], x.st[0][off:off+lanes])
+		copy(st.S[:], x.st[1][off:off+lanes])
+		copy(st.R[:], x.st[2][off:off+lanes])
+		x.k.Neuron(&o.params[blk], u, s, nil, st, t)
+		copy(x.st[0][off:off+lanes], st.M[:])
+		copy(x.st[1][off:off+lanes], st.S[:])
+		copy(x.st[2][off:off+lanes], st.R[:])
+	}
+	spikessm.Untile(x.out[0].data[b*t*c:(b+1)*t*c], s, t, c, blk)
+}
+
+// scalarRow is the plain Go form of the op, used when the membrane output is requested.
+func (o *spikingNeuron) scalarRow(x *execCtx, b int) {
+	_, t, c := x.btc(x.in[0])
+	nb := nblocks(c)
+	in := x.in[0].data[b*t*c : (b+1)*t*c]
+	so := x.out[0].data[b*t*c : (b+1)*t*c]
+	mo := x.out[1].data[b*t*c : (b+1)*t*c]
+	for j := 0; j < c; j++ {
+		off := (b*nb+j/lanes)*lanes + j%lanes
+		m, sp, r := x.st[0][off], x.st[1][off], x.st[2][off]
+		for s := 0; s < t; s++ {
+			xv := in[s*c+j]
+			switch o.reset {
+			case "soft":
+				m = o.tau[j]*(m-o.theta[j]*sp) + xv - o.rho[j]*r
+			case "hard":
+				m = o.tau[j]*m*(1-sp) + xv - o.rho[j]*r
+			default:
+				m = o.tau[j]*m + xv - o.rho[j]*r
+			}
+			mo[s*c+j] = m
+			if (o.strict && m > o.theta[j]) || (!o.strict && m >= o.theta[j]) {
+				sp = 1
+			} else {
+				sp = 0
+			}
+			so[s*c+j] = sp
+			r = o.beta[j]*r + sp
+		}
+		x.st[0][off], x.st[1][off], x.st[2][off] = m, sp, r
+	}
+}
+
+// ---- LeakyIntegrator ----
+
+type leaky struct {
+	c                  int
+	alpha, beta, gamma []float32
+	step               bool
+}
+
+func buildLeakyIntegrator(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
+	al, as, err := cst(p, cn, 1, "alpha", -1)
+	if err != nil {
+		return nil, err
+	}
+	o := &leaky{c: as[0], alpha: al, step: p.stepMode}
+	if o.beta, err = perChannel(p, cn, 2, "beta", o.c); err != nil {
+		return nil, err
+	}
+	if o.beta == nil {
+		return nil, errors.New("missing beta")
+	}
+	if o.gamma, err = perChannel(p, cn, 3, "gamma", o.c); err != nil {
+		return nil, err
+	}
+	if o.gamma == nil {
+		o.gamma = make([]float32, o.c)
+	}
+	return o, nil
+}
+
+func (o *leaky) infer(in [][]int) ([][]int, error) {
+	if err := chanShape(o.step, in[0], o.c); err != nil {
+		return nil, err
+	}
+	return [][]int{in[0]}, nil
+}
+
+func (o *leaky) stateSizes(in []*tval) []int { return []int{in[0].shape[0] * o.c} }
+
+func (o *leaky) run(x *execCtx) error {
+	b, _, _ := x.btc(x.in[0])
+	x.par(b, o)
+	return nil
+}
+
+func (o *leaky) item(x *execCtx, _ int, b int) {
+	_, t, c := x.btc(x.in[0])
+	v := x.st[0][b*c : (b+1)*c]
+	in := x.in[0].data[b*t*c : (b+1)*t*c]
+	out := x.out[0].data[b*t*c : (b+1)*t*c]
+	for s := 0; s < t; s++ {
+		for j := 0; j < c; j++ {
+			a := o.alpha[j] * v[j]
+			bx := o.beta[j] * in[s*c+j]
+			v[j] = (a + bx) + o.gamma[j]
+			out[s*c+j] = v[j]
+		}
+	}
+}
+
+// ---- CubaLIF ----
+
+type cubaLIF struct {
+	c                                                  int
+	aSyn, bSyn, aMem, bMem, gamma, theta, vReset, wRec []float32
+	reset                                              string
+	strict                                             bool
+	step                                               bool
+}
+
+func buildCubaLIF(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
+	reset, err := attrString(a, "reset", "hard", "hard", "soft", "none")
+	if err != nil {
+		return nil, err
+	}
+	cmp, err := attrString(a, "compare", "gt", "gt", "ge")
+	if err != nil {
+		return nil, err
+	}
+	as, ash, err := cst(p, cn, 1, "alpha_syn", -1)
+	if err != nil {
+		return nil, err
+	}
+	c := ash[0]
+	o := &cubaLIF{c: c, aSyn: as, reset: reset, strict: cmp == "gt", step: p.stepMode}
+	dst := []*[]float32{&o.bSyn, &o.aMem, &o.bMem, &o.gamma, &o.theta, &o.vReset}
+	names := []string{"beta_syn", "alpha_mem", "beta_mem", "gamma", "theta", "v_reset"}
+	for i, d := range dst {
+		if *d, err = perChannel(p, cn, i+2, names[i], c); err != nil {
+			return nil, err
+		}
+		if *d == nil {
+			return nil, fmt.Errorf("missing %s", names[i])
+		}
+	}
+	if o.wRec, _, err = cst(p, cn, 8, "w_rec", c, c); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *cubaLIF) infer(in [][]int) ([][]int, error) {
+	if err := chanShape(o.step, in[0], o.c); err != nil {
+		return nil, err
+	}
+	return [][]int{in[0], in[0]}, nil
+}
+
+func (o *cubaLIF) stateSizes(in []*tval) []int {
+	sz := in[0].shape[0] * o.c
+	return []int{sz, sz, sz}
+}
+
+func (o *cubaLIF) run(x *execCtx) error {
+	b, _, _ := x.btc(x.in[0])
+	x.par(b, o)
+	return nil
+}
+
+func (o *cubaLIF) item(x *execCtx, w int, b int) {
+	_, t, c := x.btc(x.in[0])
+	cur := x.st[0][b*c : (b+1)*c]
+	v := x.st[1][b*c : (b+1)*c]
+	sp := x.st[2][b*c : (b+1)*c]
+	in := x.in[0].data[b*t*c : (b+1)*t*c]
+	so := x.out[0].data[b*t*c : (b+1)*t*c]
+	var mo []float32
+	if len(x.out) > 1 && x.out[1] != nil {
+		mo = x.out[1].data[b*t*c : (b+1)*t*c]
+	}
+	ns := x.ws[w].f32(0, c)
+	for s := 0; s < t; s++ {
+		for j := 0; j < c; j++ {
+			drive := in[s*c+j]
+			if o.wRec != nil {
+				var rec float32
+				for k, sv := range sp {
+					if sv != 0 {
+						rec += o.wRec[j*c+k] * sv
+					}
+				}
+				drive += rec
+			}
+			cur[j] = o.aSyn[j]*cur[j] + o.bSyn[j]*drive
+			m := (o.aMem[j]*v[j] + o.bMem[j]*cur[j]) + o.gamma[j]
+			fire := (o.strict && m > o.theta[j]) || (!o.strict && m >= o.theta[j])
+			var f float32
+			if fire {
+				f = 1
+			}
+			ns[j] = f
+			switch o.reset {
+			case "hard":
+				if fire {
+					v[j] = o.vReset[j]
+				} else {
+					v[j] = m
+				}
+			case "soft":
+				v[j] = m - o.theta[j]*f
+			default:
+				v[j] = m
+			}
+			so[s*c+j] = f
+			if mo != nil {
+				mo[s*c+j] = m
+			}
+		}
+		copy(sp, ns)
+	}
+}
