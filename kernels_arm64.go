@@ -2,6 +2,28 @@
 
 package spikessm
 
-// archKernels returns the assembly variants this CPU can run, best first.
-// (Assembly is being added; until then only generic is offered.)
-func archKernels() []*Kernels { return nil }
+// Assembly kernels (kernels_arm64.s); wrappers in kernels_asm.go.
+
+//go:noescape
+func scanNEON(a *scanArgs)
+
+//go:noescape
+func neuronNEON(a *neuronArgs)
+
+//go:noescape
+func spikeAccumNEON(a *spikeArgs)
+
+//go:noescape
+func gemmNEON(a *gemmArgs)
+
+// archKernels returns the NEON variant (Advanced SIMD is mandatory on arm64).
+//
+// Per kernel: Scan, Neuron, Gemm and SpikeAccum are NEON assembly. ScanSpikes
+// expands lane masks to 0/1 floats and runs the NEON Scan. GLU and PMBCPass
+// reuse the generic Go.
+func archKernels() []*Kernels {
+	return []*Kernels{asmKernels(VariantNEON, asmImpl{
+		scan: scanNEON, neuron: neuronNEON, spike: spikeAccumNEON, gemm: gemmNEON,
+		width: 4, gemmWide: 16,
+	})}
+}
