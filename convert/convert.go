@@ -285,7 +285,7 @@ func (c *conv) finish(res *Result) error {
 		return err
 	}
 	if c.causal {
-		step, err := deriveStep(seq)
+		step, err := c.deriveStep(seq)
 		if err != nil {
 			return fmt.Errorf("deriving the step graph: %w", err)
 		}

@@ -87,6 +87,13 @@ func TestReferenceCasesConvert(t *testing.T) {
 			assert.Equal(t, "input", g.Inputs[0].Name)
 			require.Len(t, g.Outputs, 1)
 			assert.Equal(t, "logits", g.Outputs[0].Name)
+			// causal models get a step entry point; bidirectional SDN ones cannot
+			st, hasStep := m.Graph(format.GraphStep)
+			assert.Equal(t, rc.kind != "sdn", hasStep)
+			if hasStep {
+				assert.Equal(t, "input", st.Inputs[0].Name)
+				assert.Greater(t, len(st.Inputs), 1, "step graph has state inputs")
+			}
 			outs := map[string]bool{}
 			for _, n := range g.Nodes {
 				for _, o := range n.Outputs {
@@ -110,12 +117,10 @@ func TestReferenceCasesConvert(t *testing.T) {
 	}
 }
 
-// validate runs the format validator when the format package provides one.
+// validate runs the format validator.
 func validate(t *testing.T, m *format.Model) {
 	t.Helper()
-	if v, ok := any(m).(interface{ Validate() error }); ok {
-		require.NoError(t, v.Validate())
-	}
+	require.NoError(t, m.Validate())
 }
 
 // rawKernels evaluates each layer's kernel in float64 straight from the
