@@ -461,7 +461,9 @@ func TestBadModels(t *testing.T) {
 			g.nodes[0].Version = 2
 		},
 		"missing input": func(g *toy) { g.node("GELU", "f", []string{"nothing"}, []string{"y"}, nil) },
-		"bad attr":      func(g *toy) { g.node("GELU", "f", []string{"input"}, []string{"y"}, map[string]any{"approximate": "cubic"}) },
+		"bad attr": func(g *toy) {
+			g.node("GELU", "f", []string{"input"}, []string{"y"}, map[string]any{"approximate": "cubic"})
+		},
 		"wrong W shape": func(g *toy) {
 			g.node("Linear", "l", []string{"input", g.w("W", []int{4, 3, 2}, make([]float64, 24))}, []string{"y"}, nil)
 		},
