@@ -15,6 +15,7 @@ type value struct {
 	dtype  DType // 0: unknown
 	timed  bool  // a per-time-step activation (has the time axis in `sequence`)
 	tensor *Tensor
+	opaque bool // produced by an unknown op or dangling: nothing can be checked
 }
 
 func unknownDim() Dim { return Dim{Value: -1} }
@@ -143,7 +144,7 @@ func (c *inferCtx) mat(i int, r, k Dim, rl, kl string) (Dim, Dim) {
 // in `step`, and returns (B, C).
 func (c *inferCtx) activation(i int) (Dim, Dim) {
 	x := c.in[i]
-	if x == nil {
+	if x == nil || x.opaque {
 		return unknownDim(), unknownDim()
 	}
 	if x.tensor != nil || !x.timed {
@@ -171,7 +172,7 @@ func (c *inferCtx) activation(i int) (Dim, Dim) {
 func (c *inferCtx) out(like *value, dims []Dim, known bool) value {
 	o := value{known: known, dims: dims, dtype: F32}
 	for _, x := range c.in {
-		if x != nil && x.timed {
+		if x != nil && (x.timed || x.opaque) {
 			o.timed = true
 		}
 	}

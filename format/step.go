@@ -79,7 +79,7 @@ func deriveStep(seq Graph, tensor func(string) *value) (Graph, error) {
 			} else if x := tensor(name); x != nil {
 				c.in[k] = x
 			} else {
-				c.in[k] = &value{}
+				c.in[k] = &value{opaque: true}
 			}
 		}
 		outs := spec.infer(c)

@@ -353,6 +353,11 @@ func (v *validator) checkGraph(g *Graph, step bool) {
 		n := &g.Nodes[i]
 		spec := specs[i]
 		if spec == nil {
+			for _, o := range n.Outputs {
+				if o != "" {
+					defined[o] = &value{opaque: true}
+				}
+			}
 			continue
 		}
 		c := &inferCtx{v: v, graph: g.Name, node: n, spec: spec, step: step, in: make([]*value, len(spec.Inputs))}
@@ -366,7 +371,7 @@ func (v *validator) checkGraph(g *Graph, step bool) {
 			} else if val := tensorValue(name); val != nil {
 				c.in[k] = val
 			} else {
-				c.in[k] = &value{}
+				c.in[k] = &value{opaque: true}
 			}
 			v.checkInputDType(c, k)
 		}
