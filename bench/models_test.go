@@ -1,0 +1,200 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const refRootForTests = "../testdata/reference"
+
+// convertedCase converts a fixture checkpoint once per test binary.
+func convertedCase(t testing.TB, c string) []byte {
+	t.Helper()
+	b, err := ConvertCase(context.Background(), filepath.Join(refRootForTests, c), c)
+	require.NoError(t, err, c)
+	return b
+}
+
+func TestModelSweep(t *testing.T) {
+	s4d := convertedCase(t, "s4d_example")
+	sdn := convertedCase(t, "spikingssm_sdn") // bidirectional: sequence only
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s4d_example.ssm")
+	require.NoError(t, os.WriteFile(p, s4d, 0o644))
+
+	rep, err := Run(context.Background(), Config{
+		Models:        []string{p},
+		ModelBytes:    map[string][]byte{"sdn": sdn},
+		Batches:       []int{1, 2},
+		SeqLens:       []int{8},
+		Workers:       []int{1, 2},
+		Warmup:        1,
+		Reps:          2,
+		MinSampleTime: time.Millisecond,
+	})
+	require.NoError(t, err)
+	// s4d_example: 2 modes × 2 batches × 2 workers; sdn: sequence only, 2 × 2.
+	require.Len(t, rep.Cases, 8+4)
+	hashes := map[string]string{}
+	for _, c := range rep.Cases {
+		assert.Equal(t, "model", c.Kernel)
+		assert.NotEmpty(t, c.Variant)
+		assert.Len(t, c.ModelHash, 64, c.Name)
+		assert.Len(t, c.Samples, 2)
+		model := c.Params["model"].(string)
+		if h, ok := hashes[model]; ok {
+			assert.Equal(t, h, c.ModelHash)
+		}
+		hashes[model] = c.ModelHash
+		B := float64(c.Params["batch"].(int))
+		L := float64(c.Params["seq_len"].(int))
+		assert.Equal(t, 8.0, L)
+		assert.InDelta(t, c.MedianNs/1e6/B, c.Metrics["ms/seq"], 1e-12, c.Name)
+		assert.InDelta(t, B*L*1e3/c.MedianNs, c.Metrics["Msteps/s"], 1e-9, c.Name)
+		if model == "sdn" {
+			assert.Equal(t, "sequence", c.Params["mode"], "a bidirectional model has no step rows")
+		}
+		assert.True(t, strings.HasPrefix(c.Name, "model="+model+"/mode="), c.Name)
+	}
+	assert.NotEqual(t, hashes["s4d_example"], hashes["sdn"])
+
+	_, err = Run(context.Background(), Config{Models: []string{filepath.Join(dir, "missing.ssm")}})
+	assert.ErrorContains(t, err, "missing.ssm")
+	_, err = Run(context.Background(), Config{ModelBytes: map[string][]byte{"junk": []byte("not a model")}})
+	assert.ErrorContains(t, err, "junk")
+}
+
+func TestRunPeersWithoutPython(t *testing.T) {
+	rs, err := RunPeers(context.Background(), PeerConfig{
+		Python: "/nonexistent/python3", Root: refRootForTests, Cases: []string{"s4d_example"},
+		Batches: []int{1, 2}, Threads: []int{1}, Reps: 1, MinSampleTime: time.Millisecond,
+	})
+	require.NoError(t, err)
+	require.Len(t, rs, 2)
+	for _, r := range rs {
+		assert.Contains(t, r.Skipped, "/nonexistent/python3 not found")
+		assert.Zero(t, r.PeerMsPerSeq, "no faked numbers")
+		assert.Empty(t, r.PeerSamplesMs)
+		assert.Zero(t, r.Ratio)
+		assert.Zero(t, r.Speedup)
+		// spikessm still verified and measured on its own
+		assert.True(t, r.SpikessmVerified)
+		assert.Less(t, r.SpikessmMaxAbsDiff, 1e-4)
+		assert.Greater(t, r.SpikessmMsPerSeq, 0.0)
+	}
+	var buf bytes.Buffer
+	require.NoError(t, WritePeerTable(&buf, rs))
+	assert.Contains(t, buf.String(), "not found")
+
+	_, err = RunPeers(context.Background(), PeerConfig{Root: filepath.Join(t.TempDir(), "nope")})
+	assert.ErrorContains(t, err, "not found")
+	_, err = RunPeers(context.Background(), PeerConfig{Root: refRootForTests, Batches: []int{0}})
+	assert.ErrorContains(t, err, "positive")
+}
+
+// TestRunPeersTorch runs the real peer when /usr/bin/python3 can import torch, and checks
+// that its absence is reported rather than faked otherwise.
+func TestRunPeersTorch(t *testing.T) {
+	hasTorch := exec.Command("/usr/bin/python3", "-c", "import torch").Run() == nil
+	var prog bytes.Buffer
+	rs, err := RunPeers(context.Background(), PeerConfig{
+		Root: refRootForTests, Cases: []string{"s4d_example", "spikingssm_sdn"},
+		Batches: []int{2}, Threads: []int{1}, Warmup: 1, Reps: 2, MinSampleTime: 5 * time.Millisecond,
+		Progress: &prog,
+	})
+	require.NoError(t, err)
+	require.Len(t, rs, 2)
+	for _, r := range rs {
+		assert.Equal(t, "pytorch", r.Peer)
+		assert.Equal(t, 2, r.Batch)
+		assert.Equal(t, 1, r.Threads)
+		if !hasTorch {
+			assert.NotEmpty(t, r.Skipped)
+			assert.Zero(t, r.PeerMsPerSeq)
+			continue
+		}
+		require.Empty(t, r.Skipped, r.Case)
+		assert.True(t, r.PeerVerified, r.Case)
+		assert.Less(t, r.PeerMaxAbsDiff, 1e-4, r.Case)
+		assert.Equal(t, 1e-4, r.Tolerance)
+		require.Len(t, r.PeerSamplesMs, 2)
+		assert.InDelta(t, median(r.PeerSamplesMs)/2, r.PeerMsPerSeq, 1e-9)
+		require.Empty(t, r.SpikessmSkipped, r.Case)
+		assert.True(t, r.SpikessmVerified, r.Case)
+		require.Len(t, r.SpikessmSamplesMs, 2)
+		assert.InDelta(t, median(r.SpikessmSamplesMs)/2, r.SpikessmMsPerSeq, 1e-9)
+		assert.InDelta(t, r.SpikessmMsPerSeq/r.PeerMsPerSeq, r.Ratio, 1e-12)
+		assert.InDelta(t, 1/r.Ratio, r.Speedup, 1e-9)
+	}
+	if !hasTorch {
+		return
+	}
+	assert.Contains(t, prog.String(), "torch_peer: s4d_example B=2 threads=1")
+
+	rep := &Report{}
+	rep.AddPeers(rs)
+	require.Len(t, rep.Cases, 4)
+	assert.Equal(t, "peer=pytorch/case=s4d_example/B=2/threads=1/side=pytorch", rep.Cases[0].Name)
+	assert.Equal(t, "peer=pytorch/case=s4d_example/B=2/threads=1/side=spikessm", rep.Cases[1].Name)
+	assert.InDelta(t, rs[0].PeerMsPerSeq*1e6, rep.Cases[0].MedianNs, 1e-6*rep.Cases[0].MedianNs)
+	assert.InDelta(t, rs[0].Speedup, rep.Cases[1].Metrics["speedup_vs_pytorch"], 1e-12)
+	j, err := json.Marshal(rs)
+	require.NoError(t, err)
+	assert.Contains(t, string(j), `"Ratio"`)
+}
+
+func TestPeerScriptVerifyOnlyFailsOnWrongLogits(t *testing.T) {
+	if exec.Command("/usr/bin/python3", "-c", "import torch").Run() != nil {
+		out, err := exec.Command("/usr/bin/python3", "peers/torch_peer.py").Output()
+		// no torch: the script must say so (exit 2 with available=false), or python is absent
+		if err == nil {
+			t.Fatalf("peer succeeded without torch: %s", out)
+		}
+		return
+	}
+	// A fixture tree whose logits were altered must not verify (and not be timed).
+	dir := t.TempDir()
+	c := filepath.Join(dir, "s4d_example")
+	require.NoError(t, os.MkdirAll(c, 0o755))
+	src := filepath.Join(refRootForTests, "s4d_example")
+	ck, err := os.ReadFile(filepath.Join(src, "ckpt.pth"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(c, "ckpt.pth"), ck, 0o644))
+	io, err := os.ReadFile(filepath.Join(src, "io.safetensors"))
+	require.NoError(t, err)
+	// Overwrite the first logit (F32) with 1e3: find "logits" offsets in the header.
+	n := int(uint64(io[0]) | uint64(io[1])<<8 | uint64(io[2])<<16 | uint64(io[3])<<24)
+	var hdr map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(io[8:8+n], &hdr))
+	var li struct {
+		DataOffsets []int `json:"data_offsets"`
+	}
+	require.NoError(t, json.Unmarshal(hdr["logits"], &li))
+	off := 8 + n + li.DataOffsets[0]
+	copy(io[off:off+4], []byte{0, 0, 0x7a, 0x44}) // 1000.0f
+	require.NoError(t, os.WriteFile(filepath.Join(c, "io.safetensors"), io, 0o644))
+
+	cmd := exec.Command("/usr/bin/python3", "peers/torch_peer.py", "--root", dir, "--cases", "s4d_example", "--reps", "1", "--min-time", "0.001")
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 1, ee.ExitCode())
+	var pj peerJSON
+	require.NoError(t, json.Unmarshal(out, &pj))
+	require.Len(t, pj.Results, 1)
+	assert.False(t, pj.Results[0].Verified)
+	assert.Greater(t, pj.Results[0].MaxAbsDiff, 900.0)
+	assert.Empty(t, pj.Results[0].Timings, "an unverified model is not timed")
+	assert.False(t, math.IsNaN(pj.Results[0].MaxAbsDiff))
+}
