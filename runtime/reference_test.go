@@ -323,3 +323,38 @@ func TestReferenceVariants(t *testing.T) {
 		})
 	}
 }
+
+// TestReferenceStepEqualsSequence: the causal reference models streamed step by step give
+// Run's logits bit for bit (every variant); the bidirectional ones have no step entry point.
+func TestReferenceStepEqualsSequence(t *testing.T) {
+	for _, c := range refCases {
+		t.Run(c.name, func(t *testing.T) {
+			data := convertCase(t, c)
+			fx := loadFixture(t, c)
+			in, _ := fx.tensor(t, "input")
+			for _, v := range spikessm.Variants() {
+				m, err := LoadBytes(data, WithKernels(v))
+				require.NoError(t, err)
+				s, err := m.NewSession(in.Shape[0])
+				if c.spiking {
+					require.Error(t, err, "bidirectional SpikingSSM must not stream")
+					return
+				}
+				require.NoError(t, err)
+				want, err := m.Run(context.Background(), in)
+				require.NoError(t, err)
+				B, L := in.Shape[0], in.Shape[1]
+				x := make([]float32, B)
+				var out []float32
+				for step := 0; step < L; step++ {
+					for b := 0; b < B; b++ {
+						x[b] = in.Data[b*L+step]
+					}
+					out, err = s.Step(x)
+					require.NoError(t, err)
+				}
+				require.Equal(t, want.Data, out, "%s %s", c.name, v)
+			}
+		})
+	}
+}
