@@ -59,3 +59,24 @@ func archKernels() []*Kernels {
 	}
 	return ks
 }
+
+// addChain runs n iterations of 8 dependent one-cycle integer adds (8·n core
+// cycles); benchmarks use it to estimate the clock for %peak figures.
+//
+//go:noescape
+func addChain(n int) int
+
+// clockHz estimates the core clock from addChain (0 if unavailable).
+func clockHz() float64 {
+	const n = 20_000_000
+	best := 0.0
+	for range 5 {
+		t0 := nanotime()
+		addChain(n)
+		dt := nanotime() - t0
+		if hz := float64(8*n) / (float64(dt) / 1e9); hz > best {
+			best = hz
+		}
+	}
+	return best
+}

@@ -1427,3 +1427,24 @@ gm2_done:
 	VZEROUPPER
 	RET
 
+// func addChain(n int) int
+// n iterations of 8 dependent ADDQ: 8·n cycles at the core clock.
+TEXT ·addChain(SB), NOSPLIT, $0-16
+	MOVQ n+0(FP), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JZ ac_done
+ac_loop:
+	ADDQ CX, AX
+	ADDQ CX, AX
+	ADDQ CX, AX
+	ADDQ CX, AX
+	ADDQ CX, AX
+	ADDQ CX, AX
+	ADDQ CX, AX
+	ADDQ CX, AX
+	DECQ CX
+	JNZ ac_loop
+ac_done:
+	MOVQ AX, ret+8(FP)
+	RET
