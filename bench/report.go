@@ -46,22 +46,26 @@ func ReadReport(path string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: read report: %w", err)
 	}
+	return decodeReport(data, path)
+}
+
+// decodeReport parses and checks a JSON report; name labels errors.
+func decodeReport(data []byte, name string) (*Report, error) {
 	var r Report
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("bench: report %s: %w", path, err)
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("bench: report %s: %w", name, err)
 	}
 	seen := make(map[string]bool, len(r.Cases))
 	for i, c := range r.Cases {
 		if c.Name == "" {
-			return nil, fmt.Errorf("bench: report %s: case %d has no name", path, i)
+			return nil, fmt.Errorf("bench: report %s: case %d has no name", name, i)
 		}
 		if seen[c.Name] {
-			return nil, fmt.Errorf("bench: report %s: duplicate case %q", path, c.Name)
+			return nil, fmt.Errorf("bench: report %s: duplicate case %q", name, c.Name)
 		}
 		seen[c.Name] = true
 		if math.IsNaN(c.MedianNs) || c.MedianNs < 0 {
-			return nil, fmt.Errorf("bench: report %s: case %q has invalid MedianNs %v", path, c.Name, c.MedianNs)
+			return nil, fmt.Errorf("bench: report %s: case %q has invalid MedianNs %v", name, c.Name, c.MedianNs)
 		}
 	}
 	return &r, nil
