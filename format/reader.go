@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/spikessm/spikessm/format/internal/fb"
@@ -65,6 +66,10 @@ type Tensor struct {
 	lazy []byte
 	err  error
 }
+
+// decoderPanics counts panics caught in decode; the tests require it to stay zero
+// (the verifier must catch everything first).
+var decoderPanics atomic.Int64
 
 // FromBytes opens a model held in memory. data is referenced, not copied: keep it
 // unmodified while the Model is in use.
@@ -137,6 +142,7 @@ func (m *Model) decode(buf []byte) (err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
+			decoderPanics.Add(1)
 			err = fmt.Errorf("format: %s: malformed file (decoder panic: %v)", m.name, r)
 		}
 	}()
