@@ -156,32 +156,34 @@ func addChain(n int) uint64 {
 }
 
 // MeasureClockGHz estimates the core clock by timing a chain of dependent integer add/xor
-// instructions (1-cycle latency each, 8 per loop iteration, so ops/s = cycles/s). It takes
-// the best of several ~dur runs, so turbo ramp-up and preemption on a shared machine bias it
-// low rather than high. Under emulation (qemu) the figure is meaningless.
+// instructions (1-cycle latency each, 8 per loop iteration, so ops/s = cycles/s). It runs
+// many short chains (about 1 ms each, for about dur in total) and keeps the fastest: on a
+// busy machine a short run is likely to finish inside one scheduler time slice, and
+// preemption or frequency ramp-up can only make a run slower, so the estimate errs low,
+// never high. Under emulation (qemu) the figure is meaningless.
 func MeasureClockGHz(dur time.Duration) float64 {
 	if dur <= 0 {
-		dur = 20 * time.Millisecond
+		dur = 50 * time.Millisecond
 	}
-	// Calibrate n so one run lasts about dur.
-	n := 1 << 16
+	const slice = time.Millisecond
+	// Calibrate n so one run lasts about one slice.
+	n := 1 << 12
 	for {
 		t0 := time.Now()
 		addChainSink += addChain(n)
 		el := time.Since(t0)
-		if el >= dur/4 || n > 1<<34 {
+		if el >= slice/4 || n > 1<<34 {
 			if el > 0 {
-				n = int(float64(n) * float64(dur) / float64(el))
+				n = int(float64(n) * float64(slice) / float64(el))
 			}
 			break
 		}
-		n *= 4
+		n *= 2
 	}
-	if n < 1<<10 {
-		n = 1 << 10
-	}
+	n = max(n, 1<<10)
 	best := 0.0
-	for r := 0; r < 5; r++ {
+	deadline := time.Now().Add(dur)
+	for r := 0; r < 5 || time.Now().Before(deadline); r++ {
 		t0 := time.Now()
 		addChainSink += addChain(n)
 		el := time.Since(t0).Seconds()

@@ -185,30 +185,27 @@ func fmtMetric(v float64) string {
 }
 
 // WriteTable writes a human-readable, aligned table: an environment header, then one row per
-// case with the median time per op, its spread (MAD/median), the sample count and the metrics.
+// case with the median time per op, its spread (MAD/median), the sample count and the case's
+// metrics as key=value pairs (3 significant digits).
 func (r *Report) WriteTable(w io.Writer) error {
 	e := r.Env
 	if _, err := fmt.Fprintf(w, "commit %s  %s %s/%s  cpu %q  variant %s  clock %.2f GHz (measured)  GOMAXPROCS %d  load %s  %s\n",
 		shortCommit(e.Commit), e.GoVersion, e.OS, e.Arch, e.CPUModel, e.Variant, e.ClockGHz, e.GOMAXPROCS, e.LoadAvg, e.Time); err != nil {
 		return err
 	}
-	mk := metricKeys(r.Cases)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprint(tw, "case\ttime/op\tspread\tn\t")
-	for _, k := range mk {
-		fmt.Fprintf(tw, "%s\t", k)
-	}
-	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "case\ttime/op\tspread\tn\tmetrics")
 	for _, c := range r.Cases {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t", c.Name, fmtDur(c.MedianNs), spread(c), len(c.Samples))
-		for _, k := range mk {
-			if v, ok := c.Metrics[k]; ok {
-				fmt.Fprintf(tw, "%s\t", fmtMetric(v))
-			} else {
-				fmt.Fprint(tw, "-\t")
-			}
+		keys := make([]string, 0, len(c.Metrics))
+		for k := range c.Metrics {
+			keys = append(keys, k)
 		}
-		fmt.Fprintln(tw)
+		sort.Strings(keys)
+		ms := make([]string, len(keys))
+		for i, k := range keys {
+			ms[i] = k + "=" + fmtMetric(c.Metrics[k])
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Name, fmtDur(c.MedianNs), spread(c), len(c.Samples), strings.Join(ms, " "))
 	}
 	return tw.Flush()
 }

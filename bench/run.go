@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	rep := &Report{Env: detectEnv(ctx), Cases: []Case{}}
 	rep.Env.Variant = defaultVariant()
-	rep.Env.ClockGHz = MeasureClockGHz(20 * time.Millisecond)
+	rep.Env.ClockGHz = MeasureClockGHz(50 * time.Millisecond)
 
 	var cases []benchCase
 	if cfg.Kernels {
