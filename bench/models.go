@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/spikessm/spikessm/format"
 	"github.com/spikessm/spikessm/runtime"
 )
 
@@ -18,6 +19,29 @@ type modelSource struct {
 	name string
 	path string
 	data []byte
+}
+
+// footprint returns the bytes of state one stream of the step entry point carries (-1 if
+// unknown) and the bytes of all weight tensors, from the model's format description.
+func (s modelSource) footprint() (stateBytes, weightBytes int64, err error) {
+	var fm *format.Model
+	if s.data != nil {
+		fm, err = format.FromBytes(s.data)
+	} else {
+		fm, err = format.Open(s.path)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	defer fm.Close()
+	d := format.Describe(fm)
+	stateBytes = -1
+	for _, e := range d.EntryPoints {
+		if e.Name == format.GraphStep {
+			stateBytes = e.StateBytesPerStream
+		}
+	}
+	return stateBytes, d.WeightBytes, nil
 }
 
 func (s modelSource) load(opts ...runtime.Option) (*runtime.Model, error) {
@@ -122,6 +146,10 @@ func modelCases(cfg Config) ([]benchCase, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bench: model %s: %w", src.name, err)
 		}
+		stateB, weightB, err := src.footprint()
+		if err != nil {
+			return nil, fmt.Errorf("bench: model %s: %w", src.name, err)
+		}
 		seqLens := cfg.SeqLens
 		if len(seqLens) == 0 {
 			seqLens = []int{1024}
@@ -139,7 +167,7 @@ func modelCases(cfg Config) ([]benchCase, error) {
 						continue
 					}
 					for _, W := range workers {
-						out = append(out, modelCase(src, mode, B, L, F, W, hash, variant))
+						out = append(out, modelCase(src, mode, B, L, F, W, hash, variant, stateB, weightB))
 					}
 				}
 			}
@@ -148,7 +176,7 @@ func modelCases(cfg Config) ([]benchCase, error) {
 	return out, nil
 }
 
-func modelCase(src modelSource, mode string, B, L, F, W int, hash, variant string) benchCase {
+func modelCase(src modelSource, mode string, B, L, F, W int, hash, variant string, stateB, weightB int64) benchCase {
 	bc := benchCase{
 		Case: Case{
 			Name:      name("model="+src.name, "mode="+mode, fmt.Sprintf("B=%d", B), fmt.Sprintf("L=%d", L), fmt.Sprintf("W=%d", W), "variant="+variant),
@@ -178,13 +206,26 @@ func modelCase(src modelSource, mode string, B, L, F, W int, hash, variant strin
 		}
 	}
 	// One op is a whole batch of sequences of L steps.
+	bc.Params["weight_bytes"] = weightB
+	if mode == "step" && stateB >= 0 {
+		bc.Params["state_bytes_per_stream"] = stateB
+	}
 	bc.metrics = func(ns float64) map[string]float64 {
-		return map[string]float64{
+		m := map[string]float64{
 			"ms/seq":   ns / 1e6 / float64(B),
 			"seq/s":    float64(B) * 1e9 / ns,
 			"Msteps/s": float64(B*L) * 1e3 / ns,
 			"ns/step":  ns / float64(B*L),
 		}
+		if mode == "step" && stateB >= 0 {
+			// Least traffic of one Step call: every weight read once, every stream's state
+			// read and written.
+			bytes := float64(weightB) + 2*float64(stateB)*float64(B)
+			m["bytes/step_call"] = bytes
+			m["GB/s"] = bytes / (ns / float64(L))
+			m["ns/step_call"] = ns / float64(L)
+		}
+		return m
 	}
 	return bc
 }

@@ -65,6 +65,16 @@ func TestModelSweep(t *testing.T) {
 		if model == "sdn" {
 			assert.Equal(t, "sequence", c.Params["mode"], "a bidirectional model has no step rows")
 		}
+		assert.Greater(t, c.Params["weight_bytes"].(int64), int64(10000), c.Name)
+		if c.Params["mode"] == "step" {
+			// s4d_example: 2 layers × H 32 × 8 complex modes × 8 bytes of S4D state, at least.
+			sb := c.Params["state_bytes_per_stream"].(int64)
+			assert.GreaterOrEqual(t, sb, int64(2*32*8*8), c.Name)
+			want := float64(c.Params["weight_bytes"].(int64)) + 2*float64(sb)*B
+			assert.Equal(t, want, c.Metrics["bytes/step_call"], c.Name)
+			assert.InDelta(t, want/(c.MedianNs/L), c.Metrics["GB/s"], 1e-9*c.Metrics["GB/s"], c.Name)
+			t.Logf("%s: state %d B/stream, weights %d B, %.0f ns/step call", c.Name, sb, c.Params["weight_bytes"], c.Metrics["ns/step_call"])
+		}
 		assert.True(t, strings.HasPrefix(c.Name, "model="+model+"/mode="), c.Name)
 	}
 	assert.NotEqual(t, hashes["s4d_example"], hashes["sdn"])
