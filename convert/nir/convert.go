@@ -253,11 +253,30 @@ func (e *emitter) emitNIR(fl *flat) (format.Graph, error) {
 		}
 	}
 	if len(topo) != len(indeg) {
-		var cyc []string
+		// Nodes left are on a cycle or downstream of one; strip the
+		// downstream ones (no successor left) to name the cycle itself.
+		left := map[string]bool{}
 		for name, d := range indeg {
 			if d > 0 {
-				cyc = append(cyc, name)
+				left[name] = true
 			}
+		}
+		for changed := true; changed; {
+			changed = false
+			for name := range left {
+				succ := false
+				for _, d := range outs[name] {
+					succ = succ || left[d]
+				}
+				if !succ {
+					delete(left, name)
+					changed = true
+				}
+			}
+		}
+		var cyc []string
+		for name := range left {
+			cyc = append(cyc, name)
 		}
 		sort.Strings(cyc)
 		return format.Graph{}, fmt.Errorf("nir: the graph has a cycle through %v that is not a neuron -> Affine/Linear -> same-neuron recurrence", cyc)
