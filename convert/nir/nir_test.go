@@ -239,7 +239,7 @@ func TestLIFAgainstRecordedTraces(t *testing.T) {
 		x32[i] = float32(v)
 	}
 	for _, tc := range []struct {
-		disc, ref string
+		disc, ref  string
 		vRef, sRef []float64
 		tol        float64
 	}{
