@@ -617,13 +617,12 @@ func TestTruncatedCheckpoint(t *testing.T) {
 	}
 }
 
+// FuzzConvert mutates a tiny legacy-format S4D checkpoint (small seeds keep
+// the fuzzer mutating instead of minimising).
 func FuzzConvert(f *testing.F) {
-	data, err := os.ReadFile(filepath.Join(refDir, "s4d_example", "ckpt.pth"))
+	data, err := os.ReadFile("testdata/tiny_s4d_legacy.pth")
 	require.NoError(f, err)
 	f.Add(data)
-	ref, err := os.ReadFile("testdata/spikessm_ref/model.pt")
-	require.NoError(f, err)
-	f.Add(ref)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := newConv(data, "fuzz.pth", Options{AllowUnused: true})
 		if err != nil {
@@ -631,4 +630,22 @@ func FuzzConvert(f *testing.F) {
 		}
 		_, _ = c.run()
 	})
+}
+
+func TestTinyLegacyCheckpoint(t *testing.T) {
+	res, err := ConvertFile("testdata/tiny_s4d_legacy.pth", Options{})
+	require.NoError(t, err)
+	assert.Equal(t, ArchS4DExample, res.Arch)
+	data, err := res.Bytes()
+	require.NoError(t, err)
+	m, err := format.FromBytes(data)
+	require.NoError(t, err)
+	require.NoError(t, m.Validate())
+	assert.Equal(t, "legacy", m.Metadata()["source.container"])
+	assert.Equal(t, int64(3), m.Metadata()["task.classes"])
+	// a = exp(dt·A) with dt = exp(-3), A = -exp(-0.7) + 3.14i (values of gen_ref.py)
+	s := storedS4D(t, m, "layer0.s4d")
+	want := cmplx.Exp(complex(math.Exp(-3), 0) * complex(-math.Exp(-0.7), float64(float32(3.14))))
+	assert.InDelta(t, real(want), real(s.a[0]), 1e-6)
+	assert.InDelta(t, imag(want), imag(s.a[0]), 1e-6)
 }

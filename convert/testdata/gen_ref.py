@@ -16,3 +16,20 @@ torch.save(m.state_dict(), os.path.join(out, "model.pt"))
 with open(os.path.join(out, "hparams.json"), "w") as f:
     json.dump(hp, f, indent=1)
     f.write("\n")
+
+# A tiny example.py-style S4D state dict (H 2, N/2 1, one layer, 3 classes) in
+# the legacy (non-zip) format: a small seed for FuzzConvert.
+import collections
+g = torch.Generator().manual_seed(3)
+r = lambda *s: torch.randn(*s, generator=g)
+tiny = collections.OrderedDict([
+    ("encoder.weight", r(2, 1)), ("encoder.bias", r(2)),
+    ("s4_layers.0.D", r(2)), ("s4_layers.0.kernel.C", r(2, 1, 2)),
+    ("s4_layers.0.kernel.log_dt", torch.full((2,), -3.0)),
+    ("s4_layers.0.kernel.log_A_real", torch.full((2, 1), -0.7)),
+    ("s4_layers.0.kernel.A_imag", torch.full((2, 1), 3.14)),
+    ("s4_layers.0.output_linear.0.weight", r(4, 2, 1)), ("s4_layers.0.output_linear.0.bias", r(4)),
+    ("norms.0.weight", torch.ones(2)), ("norms.0.bias", torch.zeros(2)),
+    ("decoder.weight", r(3, 2)), ("decoder.bias", r(3)),
+])
+torch.save({"model": tiny}, "convert/testdata/tiny_s4d_legacy.pth", _use_new_zipfile_serialization=False)
