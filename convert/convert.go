@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spikessm/spikessm/convert/nir"
 	"github.com/spikessm/spikessm/convert/torchfile"
 	"github.com/spikessm/spikessm/format"
 )
@@ -18,9 +20,9 @@ const Version = "0.1.0"
 
 // Options steers a conversion. Zero values mean "take it from the file".
 type Options struct {
-	// Arch forces the mapper: "" = detect from the checkpoint; s4d_example |
-	// s4block | spikingssm | binary_s4d | spikessm_ref (snntorch and nir are
-	// handled by package convert/nir).
+	// Arch forces the mapper: "" = detect from the file; s4d_example |
+	// s4block | spikingssm | binary_s4d | spikessm_ref | snntorch | nir
+	// (the last two, and HDF5 files, are handed to package convert/nir).
 	Arch string
 	// ConfigPath is a Hydra config.yaml supplying hyper-parameters the
 	// checkpoint lacks (the checkpoint's own hyper_parameters win).
@@ -31,7 +33,8 @@ type Options struct {
 	// Prenorm overrides the pre-/post-norm choice when neither file nor
 	// config says.
 	Prenorm *bool
-	// DT is the NIR/snnTorch time step (unused by the PyTorch SSM mappers).
+	// DT is the NIR time step in seconds (required for .nir files, recorded
+	// for snnTorch ones; unused by the PyTorch SSM mappers).
 	DT float64
 	// AllowUnused lists checkpoint tensors no mapper used in Result.Unused
 	// instead of failing.
@@ -73,11 +76,31 @@ func ConvertFile(path string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
+	isHDF5 := bytes.HasPrefix(data, []byte("\x89HDF\r\n\x1a\n"))
+	if opt.Arch == "nir" || (opt.Arch == "" && isHDF5) {
+		b, err := nir.ConvertFile(path, nir.Options{DT: opt.DT, Progress: opt.Progress})
+		if err != nil {
+			return nil, fmt.Errorf("convert: %w", err)
+		}
+		return &Result{Builder: b, Arch: "nir"}, nil
+	}
 	c, err := newConv(data, path, opt)
 	if err != nil {
 		return nil, err
 	}
+	if opt.Arch == "snntorch" || (opt.Arch == "" && c.looksSnnTorch()) {
+		b, err := nir.ConvertSnnTorch(path, nir.Options{DT: opt.DT, Progress: opt.Progress})
+		if err != nil {
+			return nil, fmt.Errorf("convert: %w", err)
+		}
+		return &Result{Builder: b, Arch: "snntorch"}, nil
+	}
 	return c.run()
+}
+
+// looksSnnTorch tells a snnTorch state dict by its neuron buffers.
+func (c *conv) looksSnnTorch() bool {
+	return anySuffix(c.keys, ".reset_mechanism_val") || anySuffix(c.keys, ".graded_spikes_factor")
 }
 
 // newConv parses a checkpoint and its hyper-parameter sources.
@@ -139,7 +162,7 @@ func (c *conv) run() (res *Result, err error) {
 	case ArchSpikeSSMRef:
 		err = c.mapSpikeSSMRef()
 	case "snntorch", "nir":
-		err = fmt.Errorf("architecture %q is converted by package convert/nir, not by the PyTorch SSM mappers", arch)
+		err = fmt.Errorf("architecture %q needs ConvertFile (package convert/nir)", arch)
 	default:
 		err = fmt.Errorf("unknown architecture %q (want one of s4d_example, s4block, spikingssm, binary_s4d, spikessm_ref)", arch)
 	}
@@ -213,8 +236,6 @@ func (c *conv) detect() (string, error) {
 		return ArchSpikingSSM, nil
 	case hasPrefix("model.layers.0.layer."):
 		return ArchS4Block, nil
-	case hasPrefix("lif1.") || hasPrefix("lif.") || anySuffix(c.keys, ".reset_mechanism_val"):
-		return "snntorch", nil
 	}
 	first := c.keys
 	if len(first) > 8 {
