@@ -142,19 +142,19 @@ func gather(dtype string, raw []byte, esize int, numel int, shape, stride []int,
 	}
 	// bounds: the max and min reachable indexes
 	lo, hi := offset, offset
+	fhi := float64(offset) // overflow-free twin of hi
 	for k, s := range shape {
 		if s == 0 {
-			lo, hi = 0, -1
+			lo, hi, fhi = 0, -1, -1
 			break
 		}
-		d := (s - 1) * stride[k]
-		if d < 0 {
-			lo += d
-		} else {
-			hi += d
+		if stride[k] < 0 || (s > 1 && stride[k] > storageNumel) {
+			return nil, fmt.Errorf("stride %v does not fit a storage of %d elements", stride, storageNumel)
 		}
+		fhi += float64(s-1) * float64(stride[k])
+		hi += (s - 1) * stride[k]
 	}
-	if numel > 0 && (lo < 0 || hi >= storageNumel) {
+	if numel > 0 && (lo < 0 || fhi >= float64(storageNumel) || hi >= storageNumel) {
 		return nil, fmt.Errorf("view (offset %d, shape %v, stride %v) reaches element %d of a storage of %d", offset, shape, stride, hi, storageNumel)
 	}
 	next := func() {

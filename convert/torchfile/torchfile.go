@@ -356,6 +356,7 @@ func (l *loader) loadZip(data []byte) (any, string, error) {
 		return nil, "", err
 	}
 	storages := map[string]*storage{}
+	rawBudget := 2*int64(len(data)) + 1<<20 // overlapping zip entries cannot multiply memory
 	persistent := func(id any) (any, error) {
 		st, _, _, err := l.storageFromID(id, false)
 		if err != nil {
@@ -372,6 +373,10 @@ func (l *loader) loadZip(data []byte) (any, string, error) {
 		raw, err := readEntry(f, int64(len(data)))
 		if err != nil {
 			return nil, err
+		}
+		rawBudget -= int64(len(raw))
+		if rawBudget < 0 {
+			return nil, fmt.Errorf("storages add up to more than twice the %d-byte file", len(data))
 		}
 		if int64(len(raw)) < want {
 			return nil, fmt.Errorf("storage %q: entry has %d bytes, want %d (%d × %s)", st.key, len(raw), want, st.numel, st.cls.dtype)
