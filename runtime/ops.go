@@ -315,7 +315,7 @@ func buildGELU(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 	return &rowOp{fn: func(_ *execCtx, _ int, in, out []float32, _ int) {
 		for j, v := range in {
 			f := float64(v)
-			out[j] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
+			out[j] = float32(0.5 * f * (1 + erf32(f/math.Sqrt2)))
 		}
 	}}, nil
 }
@@ -476,9 +476,19 @@ func (o *binaryOp) item(x *execCtx, _ int, i int) {
 	out := x.out[0].data
 	a, b := x.in[0].data, x.in[1].data
 	lo := i * binarySpan
-	hi := lo + binarySpan
-	if hi > len(out) {
-		hi = len(out)
+	hi := min(lo+binarySpan, len(out))
+	if len(a) == len(out) && len(b) == len(out) {
+		a, b, out = a[lo:hi], b[lo:hi], out[lo:hi]
+		if o.mul {
+			for j := range out {
+				out[j] = a[j] * b[j]
+			}
+		} else {
+			for j := range out {
+				out[j] = a[j] + b[j]
+			}
+		}
+		return
 	}
 	na, nb := len(a), len(b)
 	for j := lo; j < hi; j++ {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -180,7 +181,7 @@ func (o *s4d) item(x *execCtx, w, i int) {
 type sdn struct {
 	c, nb         int
 	w1, w2, w3    []float32
-	b1t, b2t, b3t []float32 // biases broadcast to tiles
+	w1x, w2x, w3x []float32 // weights with the bias as a 9th column (w2x includes +I)
 	thr           float32
 	step          bool
 }
@@ -206,18 +207,18 @@ func buildSDN(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.b1t = make([]float32, 8*lanes)
-	o.b2t = make([]float32, 8*lanes)
-	o.b3t = make([]float32, lanes)
+	o.w1x = make([]float32, 8*9)
+	o.w2x = make([]float32, 8*9)
+	o.w3x = make([]float32, 9)
 	for k := 0; k < 8; k++ {
-		for l := 0; l < lanes; l++ {
-			o.b1t[k*lanes+l] = b1[k]
-			o.b2t[k*lanes+l] = b2[k]
-		}
+		copy(o.w1x[k*9:k*9+8], o.w1[k*8:(k+1)*8])
+		copy(o.w2x[k*9:k*9+8], o.w2[k*8:(k+1)*8])
+		o.w2x[k*9+k]++ // the h1 skip of relu(conv2(h1) + h1)
+		o.w1x[k*9+8] = b1[k]
+		o.w2x[k*9+8] = b2[k]
 	}
-	for l := range o.b3t {
-		o.b3t[l] = b3[0]
-	}
+	copy(o.w3x, o.w3)
+	o.w3x[8] = b3[0]
 	return o, nil
 }
 
@@ -239,59 +240,74 @@ func (o *sdn) run(x *execCtx) error {
 	return nil
 }
 
+// item runs one (row, 16-channel block) over all T steps as three matrix products over the
+// whole sequence, with the biases folded in as a ones row: h1 (8 × T·16) = [w1|b1]·[im2col;1],
+// h2 = relu([w2+I|b2]·[h1;1]), mem = [w3|b3]·[h2;1]. Every output element is the same
+// sequence of float operations for any T, so streaming (T = 1) reproduces the sequence bit
+// for bit.
 func (o *sdn) item(x *execCtx, w, i int) {
 	_, t, c := x.btc(x.in[0])
 	nb := nblocks(c)
 	b, blk := i/nb, i%nb
 	sc := &x.ws[w]
-	win := sc.f32(0, (t+8)*lanes)
-	h1 := sc.f32(1, 8*lanes)
-	h2 := sc.f32(2, 8*lanes)
-	mem := sc.f32(3, lanes)
-	st := sc.f32(4, t*lanes)
-	var mt []float32
-	if len(x.out) > 1 && x.out[1] != nil {
-		mt = sc.f32(5, t*lanes)
-	}
+	tl := t * lanes
+	win := sc.f32(0, tl+8*lanes)
+	col := sc.f32(1, 9*tl)
+	h1 := sc.f32(2, 9*tl)
+	h2 := sc.f32(3, 9*tl)
+	mem := sc.f32(4, tl)
 	hist := x.st[0][(b*nb+blk)*8*lanes : (b*nb+blk+1)*8*lanes]
 	copy(win, hist)
 	spikessm.Tile(win[8*lanes:], x.in[0].data[b*t*c:(b+1)*t*c], t, c, blk)
-	for s := 0; s < t; s++ {
-		copy(h1, o.b1t)
-		x.k.Gemm(h1, o.w1, win[s*lanes:(s+8)*lanes], 8, 8, lanes)
-		for j, v := range h1 {
-			if v < 0 {
-				h1[j] = 0
-			}
-		}
-		copy(h2, o.b2t)
-		x.k.Gemm(h2, o.w2, h1, 8, 8, lanes)
-		for j, v := range h2 {
-			v += h1[j]
-			if v < 0 {
-				v = 0
-			}
-			h2[j] = v
-		}
-		copy(mem, o.b3t)
-		x.k.Gemm(mem, o.w3, h2, 1, 8, lanes)
-		v := win[(s+8)*lanes : (s+9)*lanes]
-		so := st[s*lanes : (s+1)*lanes]
-		for l := range so {
-			if (mem[l]+v[l])-o.thr >= 0 {
-				so[l] = 1
-			} else {
-				so[l] = 0
-			}
-		}
-		if mt != nil {
-			copy(mt[s*lanes:], mem)
+	// im2col: row j holds v[s−8+j] for s = 0..T−1, i.e. win[j·16 : j·16 + T·16].
+	for j := 0; j < 8; j++ {
+		copy(col[j*tl:(j+1)*tl], win[j*lanes:j*lanes+tl])
+	}
+	fill(col[8*tl:], 1)
+	fill(h1[8*tl:], 1)
+	fill(h2[8*tl:], 1)
+	clear(h1[:8*tl])
+	clear(h2[:8*tl])
+	clear(mem)
+	x.k.Gemm(h1[:8*tl], o.w1x, col, 8, 9, tl)
+	relu(h1[:8*tl])
+	x.k.Gemm(h2[:8*tl], o.w2x, h1, 8, 9, tl)
+	relu(h2[:8*tl])
+	x.k.Gemm(mem, o.w3x, h2, 1, 9, tl)
+	v := win[8*lanes : 8*lanes+tl]
+	st := col[:tl] // reuse as the spike tile
+	thr := o.thr
+	for j := range st {
+		// (mem + v) − threshold ≥ 0, in float32, as upstream evaluates it.
+		if (mem[j]+v[j])-thr >= 0 {
+			st[j] = 1
+		} else {
+			st[j] = 0
 		}
 	}
-	copy(hist, win[t*lanes:(t+8)*lanes])
+	copy(hist, win[tl:tl+8*lanes])
 	spikessm.Untile(x.out[0].data[b*t*c:(b+1)*t*c], st, t, c, blk)
-	if mt != nil {
-		spikessm.Untile(x.out[1].data[b*t*c:(b+1)*t*c], mt, t, c, blk)
+	if len(x.out) > 1 && x.out[1] != nil {
+		spikessm.Untile(x.out[1].data[b*t*c:(b+1)*t*c], mem, t, c, blk)
+	}
+}
+
+// relu clamps negative values (and −0, NaN with the sign bit) to +0 without branches.
+func relu(d []float32) {
+	for i, v := range d {
+		u := math.Float32bits(v)
+		u &^= uint32(int32(u) >> 31)
+		d[i] = math.Float32frombits(u)
+	}
+}
+
+func fill(d []float32, v float32) {
+	if len(d) == 0 {
+		return
+	}
+	d[0] = v
+	for n := 1; n < len(d); n *= 2 {
+		copy(d[n:], d[:n])
 	}
 }
 

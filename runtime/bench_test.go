@@ -1,0 +1,117 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spikessm/spikessm"
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkReference: whole-model sequence inference per reference model at batch 1 and 16
+// (ms/sequence reported), with the default kernels and one worker per core.
+func BenchmarkReference(b *testing.B) {
+	for _, c := range refCases {
+		data := convertCase(b, c)
+		x := testDigits(b, c.long)
+		L := x.Shape[1]
+		for _, bs := range []int{1, 16} {
+			for _, workers := range []int{1, 0} {
+				name := fmt.Sprintf("%s/b%d/w%d", c.name, bs, workers)
+				b.Run(name, func(b *testing.B) {
+					opts := []Option{}
+					if workers > 0 {
+						opts = append(opts, WithWorkers(workers))
+					}
+					m, err := LoadBytes(data, opts...)
+					require.NoError(b, err)
+					in := Tensor{Shape: []int{bs, L, 1}, Data: x.Data[:bs*L]}
+					ctx := context.Background()
+					b.SetBytes(int64(bs * L * 4))
+					start, cpu0 := time.Now(), cpuTime()
+					n := 0
+					for b.Loop() {
+						if _, err := m.Run(ctx, in); err != nil {
+							b.Fatal(err)
+						}
+						n++
+					}
+					b.ReportMetric(float64(time.Since(start).Nanoseconds())/1e6/float64(n*bs), "ms/seq")
+					// CPU time of the process: on a shared machine wall time includes waiting.
+					b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1e6/float64(n*bs), "cpu-ms/seq")
+				})
+			}
+		}
+	}
+}
+
+// cpuTime is the user+system CPU time of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// streamModel builds a causal S4D model with H channels, N modes and the given layers
+// (LayerNorm prenorm, S4D, GELU, Linear H→2H, GLU, residual), mean-pooled to 10 logits.
+func streamModel(b testing.TB, h, n, layers int) []byte {
+	g := newToy(b, 1)
+	g.linear("encoder", "input", "encoder.out", 1, h)
+	x := "encoder.out"
+	for i := 0; i < layers; i++ {
+		p := fmt.Sprintf("layer%d", i)
+		g.layerNorm(p+".norm", x, p+".in", h)
+		g.s4d(p+".s4d", p+".in", p+".ssm", h, n, false)
+		g.node("GELU", p+".gelu", []string{p + ".ssm"}, []string{p + ".act"}, nil)
+		g.linear(p+".out_linear", p+".act", p+".glu_in", h, 2*h)
+		g.node("GLU", p+".glu", []string{p + ".glu_in"}, []string{p + ".block"}, nil)
+		g.node("Add", p+".res", []string{x, p + ".block"}, []string{p + ".out"}, nil)
+		x = p + ".out"
+	}
+	g.node("MeanPool", "pool", []string{x}, []string{"pool"}, nil)
+	g.linear("decoder", "pool", "logits", h, 10)
+	g.out("logits", -1, 10)
+	return g.model(1, "logits")
+}
+
+// BenchmarkStep: streaming ns/Step for H = 256, N = 64, 4 layers, batch 1. Reports the S4D
+// state bytes moved per step (a, b, c: 6 floats read; x: 2 read + 2 written = 40 bytes per
+// state element) and the achieved bandwidth on them, plus the Linear weight bytes.
+func BenchmarkStep(b *testing.B) {
+	const H, N, layers = 256, 64, 4
+	for _, v := range []string{"", "generic"} {
+		b.Run("kernels="+v, func(b *testing.B) {
+			opts := []Option{}
+			if v != "" {
+				opts = append(opts, WithKernels(spikessm.Variant(v)))
+			}
+			m, err := LoadBytes(streamModel(b, H, N, layers), opts...)
+			require.NoError(b, err)
+			s, err := m.NewSession(1)
+			require.NoError(b, err)
+			x := []float32{0.5}
+			stateBytes := int64(layers * H * N * 40)
+			weightBytes := int64(layers * (H * 2 * H * 4))
+			b.SetBytes(stateBytes)
+			start := time.Now()
+			n := 0
+			for b.Loop() {
+				x[0] = float32(n%7) / 7
+				if _, err := s.Step(x); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			ns := float64(time.Since(start).Nanoseconds()) / float64(n)
+			b.ReportMetric(ns, "ns/step")
+			b.ReportMetric(float64(stateBytes), "state-B/step")
+			b.ReportMetric(float64(weightBytes), "linear-B/step")
+			b.ReportMetric(float64(stateBytes)/ns, "state-GB/s")
+		})
+	}
+}
