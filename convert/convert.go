@@ -151,6 +151,14 @@ func (c *conv) run() (res *Result, err error) {
 		arch = ArchBinaryS4D
 	}
 	c.arch = arch
+	if opt.Activation != "" {
+		switch {
+		case arch == ArchSpikingSSM || arch == ArchSpikeSSMRef:
+			return nil, fmt.Errorf("convert: %s: --activation does not apply to %s (its spiking neuron is part of the checkpoint)", c.path, arch)
+		case arch == ArchBinaryS4D && !strings.EqualFold(opt.Activation, "heaviside"):
+			return nil, fmt.Errorf("convert: %s: binary_s4d uses a Heaviside activation, not %q", c.path, opt.Activation)
+		}
+	}
 	progress(opt, "mapping %d tensors as %s", len(c.keys), arch)
 	switch arch {
 	case ArchS4DExample, ArchBinaryS4D:

@@ -281,3 +281,53 @@ func TestTransforms(t *testing.T) {
 	_, _, err = discretise(-1, 1, 0.1, "dss")
 	require.ErrorContains(t, err, "dss")
 }
+
+func TestOptionConflicts(t *testing.T) {
+	_, err := mustConv(t, "spikingssm_sdn", "last.ckpt", Options{Activation: "heaviside"}).run()
+	require.ErrorContains(t, err, "does not apply")
+	_, err = mustConv(t, "binary_s4d", "ckpt.pth", Options{Arch: ArchBinaryS4D, Activation: "gelu"}).run()
+	require.ErrorContains(t, err, "Heaviside")
+	res, err := mustConv(t, "binary_s4d", "ckpt.pth", Options{Arch: ArchBinaryS4D}).run()
+	require.NoError(t, err)
+	assert.Equal(t, ArchBinaryS4D, res.Arch)
+}
+
+// The decoder mode is never guessed (SequenceDecoder defaults to last, the
+// configs use pool).
+func TestDecoderModeRequired(t *testing.T) {
+	c := mustConv(t, "spikingssm_sdn", "last.ckpt", Options{})
+	delete(c.hp, "decoder")
+	_, err := c.run()
+	require.ErrorContains(t, err, "decoder.mode")
+	c = mustConv(t, "spikingssm_sdn", "last.ckpt", Options{})
+	c.hp["decoder"].(map[string]any)["mode"] = "last"
+	m := runModel(t, c)
+	g, _ := m.Graph(format.GraphSequence)
+	last := 0
+	for _, n := range g.Nodes {
+		if n.Op == "LastStep" {
+			last++
+		}
+	}
+	assert.Equal(t, 1, last)
+}
+
+// A shared threshold ln_vth of shape (1) is broadcast over the channels.
+func TestSharedVth(t *testing.T) {
+	c := mustConv(t, "spikingssm_sdn", "last.ckpt", Options{})
+	k := "model.s4_layers.0.ln_vth"
+	c.sd[k] = f32T(k, []int{1}, []float64{0.25})
+	m := runModel(t, c)
+	tt, ok := m.Tensor("layer0.ln_vth")
+	require.True(t, ok)
+	v, err := tt.Float32()
+	require.NoError(t, err)
+	require.Len(t, v, 32)
+	for _, x := range v {
+		assert.Equal(t, float32(0.25), x)
+	}
+	c = mustConv(t, "spikingssm_sdn", "last.ckpt", Options{})
+	c.sd[k] = f32T(k, []int{3, 2}, []float64{1, 2, 3, 4, 5, 6})
+	_, err = c.run()
+	require.ErrorContains(t, err, k)
+}
