@@ -157,6 +157,10 @@ func (c *Checkpoint) plain(v any, depth int) any {
 				return map[string]any{}
 			}
 			return c.plain(st, depth+1)
+		case x.DictItems != nil: // dict subclass (e.g. Lightning's AttributeDict)
+			return c.plain(x.DictItems, depth+1)
+		case x.Items != nil: // list subclass
+			return c.plain(x.Items, depth+1)
 		case len(x.Args) == 1 && x.State == nil:
 			return c.plain(x.Args[0], depth+1)
 		}

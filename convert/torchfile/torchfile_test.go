@@ -319,3 +319,12 @@ func FuzzParse(f *testing.F) {
 		_, _ = c.HyperParameters()
 	})
 }
+
+func TestAttributeDictHyperParameters(t *testing.T) {
+	c, err := Load("testdata/attrdict.ckpt")
+	require.NoError(t, err)
+	assert.Equal(t, "1.9.0", c.LightningVersion())
+	hp, ok := c.HyperParameters()
+	require.True(t, ok)
+	assert.Equal(t, map[string]any{"lr": 0.1, "n": int64(3)}, hp)
+}

@@ -18,3 +18,8 @@ torch.save(sd, "legacy_views.pt", _use_new_zipfile_serialization=False)
 # {'net': sd} wrapper + argparse Namespace hyper-parameters, zip
 ns = argparse.Namespace(lr=0.5, layers=[1, 2], name="x")
 torch.save({"net": {"w": torch.ones(2, 2)}, "hyper_parameters": ns}, "net_namespace.pt")
+# Lightning-style hyper_parameters held in a dict subclass (AttributeDict)
+class AttributeDict(dict):
+    pass
+torch.save({"state_dict": {"w": torch.zeros(1)}, "hyper_parameters": AttributeDict(lr=0.1, n=3),
+            "pytorch-lightning_version": "1.9.0"}, "attrdict.ckpt")
