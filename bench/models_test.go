@@ -146,6 +146,9 @@ func TestRunPeersTorch(t *testing.T) {
 		assert.InDelta(t, median(r.SpikessmSamplesMs)/2, r.SpikessmMsPerSeq, 1e-9)
 		assert.InDelta(t, r.SpikessmMsPerSeq/r.PeerMsPerSeq, r.Ratio, 1e-12)
 		assert.InDelta(t, 1/r.Ratio, r.Speedup, 1e-9)
+		pmin, _ := minMax(r.PeerSamplesMs)
+		smin, _ := minMax(r.SpikessmSamplesMs)
+		assert.InDelta(t, smin/pmin, r.RatioBest, 1e-12)
 	}
 	if !hasTorch {
 		return
