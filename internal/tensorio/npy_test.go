@@ -121,27 +121,35 @@ func FuzzParseCSV(f *testing.F) {
 }
 
 func TestReadFileDetectsKind(t *testing.T) {
-	in, err := ReadFile("testdata/arange_f4.npy", 4)
+	in, err := ReadFile("testdata/arange_f4.npy", 4, "")
 	require.NoError(t, err)
 	require.Equal(t, []int{2, 3, 4}, in.X.Shape)
 
 	// The reference fixtures' io.safetensors: "input" is x64[0:16] of the test split.
-	in, err = ReadFile("../../testdata/reference/s4d_example/io.safetensors", 1)
+	in, err = ReadFile("../../testdata/reference/s4d_example/io.safetensors", 1, "")
 	require.NoError(t, err)
 	require.Equal(t, []int{16, 64, 1}, in.X.Shape)
 	require.Nil(t, in.Labels)
 
-	in, err = ReadFile("../../testdata/reference/test_digits.safetensors", 1)
+	in, err = ReadFile("../../testdata/reference/test_digits.safetensors", 1, "")
 	require.NoError(t, err)
 	require.Len(t, in.Labels, 360)
 	require.Len(t, in.X.Shape, 3)
 	require.Equal(t, 360, in.X.Shape[0])
 	require.Equal(t, []int64{2, 3, 4}, in.Labels[:3]) // sklearn load_digits().target[1437:1440]
 
+	in, err = ReadFile("../../testdata/reference/test_digits.safetensors", 1, "x64")
+	require.NoError(t, err)
+	require.Equal(t, []int{360, 64, 1}, in.X.Shape)
+	_, err = ReadFile("../../testdata/reference/test_digits.safetensors", 1, "x32")
+	require.ErrorContains(t, err, `no tensor named "x32"`)
+	_, err = ReadFile("testdata/arange_f4.npy", 4, "x64")
+	require.ErrorContains(t, err, "only to safetensors")
+
 	dir := t.TempDir()
 	p := filepath.Join(dir, "x.csv")
 	require.NoError(t, os.WriteFile(p, []byte("0.5,0.25\n"), 0o644))
-	in, err = ReadFile(p, 1)
+	in, err = ReadFile(p, 1, "")
 	require.NoError(t, err)
 	require.Equal(t, []int{1, 2, 1}, in.X.Shape)
 }

@@ -16,19 +16,22 @@ type Input struct {
 }
 
 // ReadFile reads an input file, detecting its kind by content: a NumPy .npy array, a safetensors
-// file (the tensor named "input", else the first tensor; an optional "labels" tensor), or CSV text
-// (see ParseCSV). features is the model's input feature count, used to shape CSV rows.
-func ReadFile(path string, features int) (*Input, error) {
+// file (the tensor named tensor, or when tensor is "" the one named "input", else the first
+// tensor; an optional "labels" tensor), or CSV text (see ParseCSV). features is the model's input
+// feature count, used to shape CSV rows.
+func ReadFile(path string, features int, tensor string) (*Input, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(data, path, features)
+	return Parse(data, path, features, tensor)
 }
 
 // Parse is ReadFile on bytes already in memory; name is used in error messages.
-func Parse(data []byte, name string, features int) (*Input, error) {
+func Parse(data []byte, name string, features int, tensor string) (*Input, error) {
 	switch {
+	case tensor != "" && !looksLikeSafetensors(data):
+		return nil, fmt.Errorf("%s: a tensor name (%q) applies only to safetensors input", name, tensor)
 	case bytes.HasPrefix(data, npyMagic):
 		x, err := ParseNPY(data, name)
 		if err != nil {
@@ -36,7 +39,7 @@ func Parse(data []byte, name string, features int) (*Input, error) {
 		}
 		return &Input{X: x}, nil
 	case looksLikeSafetensors(data):
-		return parseSafetensors(data, name)
+		return parseSafetensors(data, name, tensor)
 	default:
 		x, err := ParseCSV(data, name, features)
 		if err != nil {
@@ -56,12 +59,19 @@ func looksLikeSafetensors(data []byte) bool {
 	return n >= 2 && n <= uint64(len(data)-8) && data[8] == '{'
 }
 
-func parseSafetensors(data []byte, name string) (*Input, error) {
+func parseSafetensors(data []byte, name, tensor string) (*Input, error) {
 	f, err := safetensors.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	t, ok := f.Get("input")
+	if tensor != "" {
+		if _, ok := f.Get(tensor); !ok {
+			return nil, fmt.Errorf("%s: no tensor named %q", name, tensor)
+		}
+	} else {
+		tensor = "input"
+	}
+	t, ok := f.Get(tensor)
 	if !ok {
 		for _, c := range f.Tensors {
 			if c.Name != "labels" {
