@@ -331,3 +331,28 @@ func TestSharedVth(t *testing.T) {
 	_, err = c.run()
 	require.ErrorContains(t, err, k)
 }
+
+// A bidirectional S4Block (C with 2 channels) emits a bidirectional S4D whose
+// backward c is C[1], and no step entry point.
+func TestS4BlockBidirectional(t *testing.T) {
+	ref := runModel(t, mustConv(t, "s4block_diag", "last.ckpt", Options{}))
+	c := mustConv(t, "s4block_diag", "last.ckpt", Options{})
+	kp := "model.layers.0.layer.layer.kernel."
+	cc := vals(t, c, kp+"C")
+	back := make([]float64, len(cc))
+	for i := range back {
+		back[i] = -0.5 * cc[i]
+	}
+	c.sd[kp+"C"] = f32T(kp+"C", []int{2, 32, 8, 2}, append(append([]float64(nil), cc...), back...))
+	m := runModel(t, c)
+	_, hasStep := m.Graph(format.GraphStep)
+	assert.False(t, hasStep)
+	want, got := storedS4D(t, ref, "layer0.s4d"), storedS4D(t, m, "layer0.s4d")
+	assertSameSSM(t, want, got, 1e-7, "forward half")
+	require.NotNil(t, got.cb)
+	for i := range got.cb {
+		assert.InDelta(t, -0.5*real(want.c[i]), real(got.cb[i]), 1e-6)
+		assert.InDelta(t, -0.5*imag(want.c[i]), imag(got.cb[i]), 1e-6)
+	}
+	assert.Contains(t, strings.Join(c.notes, "\n"), "bidirectional")
+}
