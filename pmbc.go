@@ -82,15 +82,36 @@ func PMBCPassGeneric(p *NeuronParams, x, s []float32, und []uint16, iv *NeuronIn
 				sLo = s[t*Lanes+l]
 				sHi = sLo
 			}
+			rLo := float32(beta*iv.RLo[l]) + sLo
+			rHi := float32(beta*iv.RHi[l]) + sHi
+			if mLo != mHi || rLo != rHi {
+				// Loosen bounds that would decay into subnormals (slow on
+				// x86): a larger upper or smaller lower bound stays valid.
+				if mHi < boundTiny && mHi > -boundTiny {
+					mHi = boundTiny
+				}
+				if mLo < boundTiny && mLo > -boundTiny {
+					mLo = -boundTiny
+				}
+				if rHi < boundTiny {
+					rHi = boundTiny
+				}
+				if rLo < boundTiny {
+					rLo = 0
+				}
+			}
 			iv.MLo[l], iv.MHi[l] = mLo, mHi
 			iv.SLo[l], iv.SHi[l] = sLo, sHi
-			iv.RLo[l] = float32(beta*iv.RLo[l]) + sLo
-			iv.RHi[l] = float32(beta*iv.RHi[l]) + sHi
+			iv.RLo[l], iv.RHi[l] = rLo, rHi
 		}
 		und[t] = u
 	}
 	return undecided
 }
+
+// boundTiny is the magnitude below which inexact PMBC bounds are rounded
+// outwards, so bound trajectories never run through subnormal numbers.
+const boundTiny = 1e-30
 
 // PMBCOptions tunes PMBCWith. Zero values pick defaults.
 type PMBCOptions struct {
