@@ -186,6 +186,7 @@ func modelCase(src modelSource, mode string, B, L, F, W int, hash, variant strin
 			Params:    map[string]any{"model": src.name, "mode": mode, "batch": B, "seq_len": L, "workers": W, "features": F},
 		},
 	}
+	spikeRate := -1.0 // observed firing rate over every spiking op's output, -1 if none
 	switch mode {
 	case "sequence":
 		bc.prepare = func() (func() error, func(), error) {
@@ -195,6 +196,23 @@ func modelCase(src modelSource, mode string, B, L, F, W int, hash, variant strin
 			}
 			in := modelInput(B, L, F)
 			ctx := context.Background()
+			res, err := m.RunWith(ctx, in, runtime.RunOptions{Stats: true})
+			if err != nil {
+				m.Close()
+				return nil, nil, err
+			}
+			sum, n := 0.0, 0
+			if res.Stats != nil {
+				for _, l := range res.Stats.Layers {
+					if l.SpikeRate >= 0 {
+						sum += l.SpikeRate
+						n++
+					}
+				}
+			}
+			if n > 0 {
+				spikeRate = sum / float64(n)
+			}
 			return func() error {
 				_, err := m.Run(ctx, in)
 				return err
@@ -216,6 +234,9 @@ func modelCase(src modelSource, mode string, B, L, F, W int, hash, variant strin
 			"seq/s":    float64(B) * 1e9 / ns,
 			"Msteps/s": float64(B*L) * 1e3 / ns,
 			"ns/step":  ns / float64(B*L),
+		}
+		if spikeRate >= 0 {
+			m["spike_rate"] = spikeRate
 		}
 		if mode == "step" && stateB >= 0 {
 			// Least traffic of one Step call: every weight read once, every stream's state

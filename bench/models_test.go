@@ -64,6 +64,12 @@ func TestModelSweep(t *testing.T) {
 		assert.InDelta(t, B*L*1e3/c.MedianNs, c.Metrics["Msteps/s"], 1e-9, c.Name)
 		if model == "sdn" {
 			assert.Equal(t, "sequence", c.Params["mode"], "a bidirectional model has no step rows")
+			// the observed firing rate of the SDN layers (fixture: 0.06 and 0.14 on digits)
+			assert.Greater(t, c.Metrics["spike_rate"], 0.0, c.Name)
+			assert.Less(t, c.Metrics["spike_rate"], 1.0, c.Name)
+		} else {
+			_, ok := c.Metrics["spike_rate"]
+			assert.False(t, ok, "s4d_example has no spiking op: %s", c.Name)
 		}
 		assert.Greater(t, c.Params["weight_bytes"].(int64), int64(10000), c.Name)
 		if c.Params["mode"] == "step" {
