@@ -113,6 +113,25 @@ func TestRunPeersWithoutPython(t *testing.T) {
 	require.NoError(t, WritePeerTable(&buf, rs))
 	assert.Contains(t, buf.String(), "not found")
 
+	// An interpreter without torch (the script then prints available=false), and one that
+	// crashes: both reported, never numbers.
+	dir := t.TempDir()
+	noTorch := filepath.Join(dir, "python-no-torch")
+	require.NoError(t, os.WriteFile(noTorch, []byte("#!/bin/sh\necho '{\"peer\": \"pytorch\", \"available\": false, \"error\": \"torch not importable: No module named torch\"}'\nexit 2\n"), 0o755))
+	crash := filepath.Join(dir, "python-crash")
+	require.NoError(t, os.WriteFile(crash, []byte("#!/bin/sh\necho 'Traceback: boom' >&2\nexit 1\n"), 0o755))
+	for py, want := range map[string]string{noTorch: "torch not importable", crash: "boom"} {
+		rs, err := RunPeers(context.Background(), PeerConfig{
+			Python: py, Root: refRootForTests, Cases: []string{"s4d_example"},
+			Batches: []int{1}, Threads: []int{1}, Reps: 1, MinSampleTime: time.Millisecond,
+		})
+		require.NoError(t, err)
+		require.Len(t, rs, 1)
+		assert.Contains(t, rs[0].Skipped, want)
+		assert.Zero(t, rs[0].PeerMsPerSeq)
+		assert.Zero(t, rs[0].Ratio)
+	}
+
 	_, err = RunPeers(context.Background(), PeerConfig{Root: filepath.Join(t.TempDir(), "nope")})
 	assert.ErrorContains(t, err, "not found")
 	_, err = RunPeers(context.Background(), PeerConfig{Root: refRootForTests, Batches: []int{0}})

@@ -146,18 +146,26 @@ func runTorchPeer(ctx context.Context, cfg PeerConfig) (*peerJSON, error) {
 	args = append(args, "--ref-root", refRoot(cfg.Root),
 		"--torchref", filepath.Join(cfg.Root, "..", "..", "tools", "torchref"))
 	cmd := exec.CommandContext(ctx, cfg.Python, args...)
-	var stdout bytes.Buffer
+	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
 	if cfg.Progress != nil {
-		cmd.Stderr = cfg.Progress
+		cmd.Stderr = io.MultiWriter(&stderr, cfg.Progress)
 	}
 	runErr := cmd.Run()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var out peerJSON
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		if runErr != nil {
-			return &peerJSON{Available: false, Error: fmt.Sprintf("%s %s failed: %v", cfg.Python, "torch_peer.py", runErr)}, nil
+		tail := strings.TrimSpace(stderr.String())
+		if len(tail) > 500 {
+			tail = "…" + tail[len(tail)-500:]
 		}
-		return nil, fmt.Errorf("bench: torch_peer.py printed no JSON: %w", err)
+		if runErr != nil {
+			return &peerJSON{Available: false, Error: fmt.Sprintf("%s torch_peer.py failed: %v: %s", cfg.Python, runErr, tail)}, nil
+		}
+		return nil, fmt.Errorf("bench: torch_peer.py printed no JSON: %w (stderr: %s)", err, tail)
 	}
 	if !out.Available && out.Error == "" {
 		out.Error = "torch not available"
