@@ -209,6 +209,7 @@ type conv struct {
 	keys      []string
 	used      map[string]bool
 	hp, cfg   map[string]any
+	conflicts map[string]bool
 	arch      string
 
 	b       *format.Builder
@@ -397,12 +398,21 @@ func (c *conv) countLayers(pattern string) int {
 // param looks a dotted path up in the checkpoint's hyper_parameters, then in
 // the --config YAML.
 func (c *conv) param(path string) (any, bool) {
-	for _, src := range []map[string]any{c.hp, c.cfg} {
-		if v, ok := lookup(src, path); ok {
-			return v, true
+	hv, hok := lookup(c.hp, path)
+	cv, cok := lookup(c.cfg, path)
+	if hok && cok && fmt.Sprint(hv) != fmt.Sprint(cv) {
+		if c.conflicts == nil {
+			c.conflicts = map[string]bool{}
+		}
+		if !c.conflicts[path] {
+			c.conflicts[path] = true
+			c.note("%s: the checkpoint's hyper_parameters say %v, --config says %v; the checkpoint's value is used", path, hv, cv)
 		}
 	}
-	return nil, false
+	if hok {
+		return hv, true
+	}
+	return cv, cok
 }
 
 func lookup(m map[string]any, path string) (any, bool) {

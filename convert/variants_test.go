@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
+	"os"
 	"strings"
 	"testing"
 
@@ -355,4 +356,14 @@ func TestS4BlockBidirectional(t *testing.T) {
 		assert.InDelta(t, -0.5*imag(want.c[i]), imag(got.cb[i]), 1e-6)
 	}
 	assert.Contains(t, strings.Join(c.notes, "\n"), "bidirectional")
+}
+
+// When --config disagrees with the checkpoint's own hyper_parameters, the
+// checkpoint wins and the disagreement is noted.
+func TestConfigConflictNoted(t *testing.T) {
+	cfg := t.TempDir() + "/config.yaml"
+	require.NoError(t, os.WriteFile(cfg, []byte("model:\n  layer:\n    dt_transform: exp\n"), 0o644))
+	res, err := mustConv(t, "s4block_diag", "last.ckpt", Options{ConfigPath: cfg}).run()
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(res.Notes, "\n"), "model.layer.dt_transform: the checkpoint's hyper_parameters say softplus, --config says exp")
 }
