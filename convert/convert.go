@@ -344,6 +344,9 @@ func (c *conv) take(key string, shape ...int) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tensor %s: %w", key, err)
 	}
+	if _, shared := t.Data.([]float64); shared {
+		v = append([]float64(nil), v...) // callers may transform in place
+	}
 	for i, x := range v {
 		if x != x || x > 1e300 || x < -1e300 {
 			return nil, fmt.Errorf("tensor %s: element %d is %v", key, i, x)
