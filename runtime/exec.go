@@ -140,10 +140,14 @@ type itemer interface {
 	item(x *execCtx, w, i int)
 }
 
-// par runs it.item for i in [0, n) on up to x.workers goroutines. The split of the work never
+// par runs it.item for i in [0, n) on up to x.workers goroutines (one when the op's total
+// work, in element operations, is small). The split of the work never
 // changes the arithmetic of any item, so results do not depend on the worker count.
-func (x *execCtx) par(n int, it itemer) {
+func (x *execCtx) par(n int, it itemer, work int) {
 	w := x.workers
+	if work < minParallelWork {
+		w = 1
+	}
 	if w > n {
 		w = n
 	}
@@ -174,6 +178,10 @@ func (x *execCtx) par(n int, it itemer) {
 	run(0)
 	wg.Wait()
 }
+
+// minParallelWork is the approximate number of element operations below which an op runs
+// on the calling goroutine: starting goroutines costs more than it saves.
+const minParallelWork = 1 << 16
 
 // rowChunk is the fixed number of rows per work item of row-wise ops.
 const rowChunk = 64
@@ -304,6 +312,12 @@ func (p *plan) inferShapes(inShape []int, inject map[string]Tensor) ([][]int, er
 	return shapes, nil
 }
 
+// runState is the reusable memory of one Run (pooled per model between Runs).
+type runState struct {
+	ar arena
+	ws []scratch
+}
+
 // arena hands out activation buffers and takes them back after their last use.
 type arena struct{ free [][]float32 }
 
@@ -363,14 +377,19 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 	for _, i := range p.outputs {
 		keep[i] = true
 	}
-	x := &execCtx{p: p, k: m.k, workers: m.workers, ws: make([]scratch, m.workers), vals: make([]*tval, len(p.values))}
+	rs, _ := m.pool.Get().(*runState)
+	if rs == nil {
+		rs = &runState{ws: make([]scratch, m.workers)}
+	}
+	defer m.pool.Put(rs)
+	x := &execCtx{p: p, k: m.k, workers: m.workers, ws: rs.ws, vals: make([]*tval, len(p.values))}
 	for i, v := range p.values {
 		if v.isConst {
 			x.vals[i] = &tval{data: v.cdata, shape: v.cshape}
 		}
 	}
 	x.vals[p.inputs[0]] = &tval{data: input.Data, shape: input.Shape}
-	var ar arena
+	ar := &rs.ar
 	var st *Stats
 	if o.Stats || o.Trace != nil {
 		st = &Stats{}
@@ -454,6 +473,14 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 		}
 	}
 	res := &Result{Outputs: map[string]Tensor{}, Captured: map[string]Tensor{}}
+	defer func() {
+		// Hand every buffer still held back to the arena for the next Run.
+		for i, v := range x.vals {
+			if v != nil && !p.values[i].isConst && p.values[i].producer >= 0 {
+				ar.put(v.data)
+			}
+		}
+	}()
 	for j, i := range p.outputs {
 		v := x.vals[i]
 		res.Outputs[p.outputNames[j]] = Tensor{Shape: append([]int(nil), v.shape...), Data: append([]float32(nil), v.data...)}

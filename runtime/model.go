@@ -5,6 +5,7 @@ import (
 	"fmt"
 	goruntime "runtime"
 	"strings"
+	"sync"
 
 	"github.com/spikessm/spikessm"
 	"github.com/spikessm/spikessm/format"
@@ -37,6 +38,7 @@ type Model struct {
 	step    *plan
 	stepErr error
 	hash    [32]byte
+	pool    sync.Pool // *runState
 }
 
 // Load opens (memory-maps) a model file, validates and compiles it.
@@ -320,6 +322,11 @@ func compile(m *Model, g *format.Graph, step bool) (*plan, error) {
 				i = ci
 			}
 			cn.in = append(cn.in, i)
+		}
+		for i := 0; i < spec.minIn; i++ {
+			if cn.in[i] < 0 {
+				return nil, fmt.Errorf("%s: required input %d is empty", where, i)
+			}
 		}
 		for ai := range n.Attrs {
 			if !spec.attrs[ai] {

@@ -214,7 +214,7 @@ func (o *rowOp) infer(in [][]int) ([][]int, error) {
 
 func (o *rowOp) run(x *execCtx) error {
 	rows, _ := x.in[0].rowsC()
-	x.par(chunks(rows), o)
+	x.par(chunks(rows), o, 8*len(x.in[0].data))
 	return nil
 }
 
@@ -468,7 +468,7 @@ func (o *binaryOp) infer(in [][]int) ([][]int, error) {
 }
 
 func (o *binaryOp) run(x *execCtx) error {
-	x.par((len(x.out[0].data)+binarySpan-1)/binarySpan, o)
+	x.par((len(x.out[0].data)+binarySpan-1)/binarySpan, o, len(x.out[0].data))
 	return nil
 }
 
@@ -581,10 +581,11 @@ func (l *linear) run(x *execCtx) error {
 		}
 		x.stats.Path = [...]string{"dense", "sparse"}[path]
 	}
+	work := rows * l.k * l.m
 	if path == pathSparse {
-		x.par(chunks(rows), (*linearSparse)(l))
+		x.par(chunks(rows), (*linearSparse)(l), work)
 	} else {
-		x.par(chunks(rows), l)
+		x.par(chunks(rows), l, work)
 	}
 	return nil
 }
@@ -683,7 +684,7 @@ func (o *meanPool) stateSizes(in []*tval) []int {
 
 func (o *meanPool) run(x *execCtx) error {
 	b, _, _ := x.btc(x.in[0])
-	x.par(b, o)
+	x.par(b, o, len(x.in[0].data))
 	return nil
 }
 

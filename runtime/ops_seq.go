@@ -119,7 +119,7 @@ func (o *s4d) run(x *execCtx) error {
 			x.stats.Path += "+reverse"
 		}
 	}
-	x.par(b*nblocks(o.h), o)
+	x.par(b*nblocks(o.h), o, len(x.in[0].data)*o.n*8)
 	return nil
 }
 
@@ -236,7 +236,7 @@ func (o *sdn) stateSizes(in []*tval) []int {
 
 func (o *sdn) run(x *execCtx) error {
 	b, _, c := x.btc(x.in[0])
-	x.par(b*nblocks(c), o)
+	x.par(b*nblocks(c), o, len(x.in[0].data)*150)
 	return nil
 }
 
@@ -444,7 +444,7 @@ func (o *spikingNeuron) run(x *execCtx) error {
 		}
 		return nil
 	}
-	x.par(b*nblocks(o.c), &o.runs[mode])
+	x.par(b*nblocks(o.c), &o.runs[mode], 8*len(x.in[0].data))
 	return x.err
 }
 
@@ -571,7 +571,7 @@ func (o *leaky) stateSizes(in []*tval) []int { return []int{in[0].shape[0] * o.c
 
 func (o *leaky) run(x *execCtx) error {
 	b, _, _ := x.btc(x.in[0])
-	x.par(b, o)
+	x.par(b, o, 4*len(x.in[0].data))
 	return nil
 }
 
@@ -645,7 +645,7 @@ func (o *cubaLIF) stateSizes(in []*tval) []int {
 
 func (o *cubaLIF) run(x *execCtx) error {
 	b, _, _ := x.btc(x.in[0])
-	x.par(b, o)
+	x.par(b, o, 8*len(x.in[0].data)*(1+len(o.wRec)/max(1, o.c)))
 	return nil
 }
 
