@@ -84,6 +84,16 @@ with h5py.File('compact_nested.h5', 'w') as f:
     for i in range(20):  # enough links to need more than one symbol table node
         f.create_group('many/g%02d' % i)
 
+# Tiny files: small seeds keep the fuzzer fast (Go's fuzzer slows down on large inputs).
+with h5py.File('tiny_v0.h5', 'w') as f:
+    f.create_dataset('t', data='LIF', dtype=vstr)
+    f.create_dataset('g/w', data=np.array([[1.5, -2.0], [0.25, 8.0]], dtype=np.float32), chunks=(1, 2), compression='gzip', shuffle=True)
+    f['g'].attrs['a'] = np.int64(3)
+with h5py.File('tiny_latest.h5', 'w', libver='latest', userblock_size=512) as f:  # superblock after a user block
+    f.create_dataset('t', data='LIF', dtype=vstr)
+    f.create_dataset('g/w', data=np.array([[1.5, -2.0], [0.25, 8.0]], dtype=np.float32), chunks=(1, 2), compression='gzip')
+    f['g'].attrs['a'] = np.int64(3)
+
 # The NIR fixture lif_norse.nir re-written as nir.write does since NIR 18d5bb0
 # (gzip level 4 on every array dataset), for convert/nir.
 os.makedirs('../../nir/testdata', exist_ok=True)
