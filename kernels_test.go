@@ -75,9 +75,9 @@ func scanLengths() []int {
 	for i := 0; i <= 67; i++ {
 		ls = append(ls, i)
 	}
-	ls = append(ls, 100, 255, 1000)
+	ls = append(ls, 100, 255)
 	if !testing.Short() {
-		ls = append(ls, 2500)
+		ls = append(ls, 1000, 2500)
 	}
 	return ls
 }
@@ -287,7 +287,7 @@ func TestScanVariants(t *testing.T) {
 			worst := 0.0
 			for _, N := range []int{0, 1, 3, 4, 5, 8, 17} {
 				for _, T := range scanLengths() {
-					if N >= 8 && T > 300 && testing.Short() {
+					if N >= 8 && T > 67 && testing.Short() {
 						continue
 					}
 					p := randScan(rng, N, 0.999)
@@ -495,7 +495,10 @@ func neuronDrive(rng *rand.Rand, p *NeuronParams, T int) []float32 {
 func TestNeuronVariants(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	g := generic()
-	lengths := append(scanLengths(), 4097, 9000)
+	lengths := append(scanLengths(), 4097) // crosses the 4096-step chunk of the assembly wrappers
+	if !testing.Short() {
+		lengths = append(lengths, 9000)
+	}
 	for _, k := range variants(t) {
 		t.Run(string(k.Name), func(t *testing.T) {
 			for _, reset := range []ResetMode{ResetSoft, ResetHard, ResetNone} {
@@ -624,6 +627,9 @@ func TestGemmVariants(t *testing.T) {
 			for _, K := range []int{0, 1, 3, 17, 64} {
 				for _, M := range Ms {
 					if M > 67 && K > 17 && R > 4 {
+						continue
+					}
+					if testing.Short() && (R == 2 || R == 9 || K == 3) && M > 20 {
 						continue
 					}
 					x := randSlice(rng, R*K)

@@ -73,7 +73,9 @@ func pmbcCases(rng *rand.Rand) []pmbcCase {
 		x[i] = float32(rng.NormFloat64()*0.5 + 0.15)
 	}
 	cs = append(cs, pmbcCase{"long", p, x, T})
-	cs = append(cs, pmbcCase{"long-adversarial", p, neuronDrive(rng, p, T), T})
+	if !testing.Short() {
+		cs = append(cs, pmbcCase{"long-adversarial", p, neuronDrive(rng, p, T), T})
+	}
 	return cs
 }
 
