@@ -94,6 +94,11 @@ with h5py.File('tiny_latest.h5', 'w', libver='latest', userblock_size=512) as f:
     f.create_dataset('g/w', data=np.array([[1.5, -2.0], [0.25, 8.0]], dtype=np.float32), chunks=(1, 2), compression='gzip')
     f['g'].attrs['a'] = np.int64(3)
 
+# Superblock version 2 (libver v108): object header v2, link messages, new-style groups.
+with h5py.File('v108.h5', 'w', libver=('v108', 'v108')) as f:
+    nir_like(f, True)
+    f.create_dataset('extra/i32_chunked', data=np.arange(-20, 20, dtype=np.int32).reshape(8, 5), chunks=(3, 2), compression='gzip')
+
 # The NIR fixture lif_norse.nir re-written as nir.write does since NIR 18d5bb0
 # (gzip level 4 on every array dataset), for convert/nir.
 os.makedirs('../../nir/testdata', exist_ok=True)
