@@ -51,6 +51,75 @@ type Dataset struct {
 		mask uint32
 	}
 	filterVals [][]uint32
+	fill       []byte // non-zero fill value of one element, or nil
+}
+
+// fillValue returns the dataset's fill value when it is defined and not all
+// zeros (unwritten storage reads as the fill value).
+func (f *File) fillValue(o *object, size int, path string) ([]byte, error) {
+	ctx := "fill value of " + path
+	var val []byte
+	if m, ok := o.find(msgFill); ok {
+		r := f.sub(m.data, ctx)
+		ver := r.u8()
+		switch ver {
+		case 1, 2:
+			r.u8()
+			r.u8()
+			defined := r.u8()
+			if ver == 1 || defined != 0 {
+				n := int(r.u32())
+				if n > 0 {
+					val = r.bytes(n)
+				}
+			}
+		case 3:
+			fl := r.u8()
+			if fl&0x20 != 0 {
+				n := int(r.u32())
+				val = r.bytes(n)
+			}
+		default:
+			if r.err == nil {
+				return nil, fmt.Errorf("hdf5: %s: unsupported fill value message version %d", ctx, ver)
+			}
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+	} else if m, ok := o.find(msgFillOld); ok {
+		r := f.sub(m.data, ctx)
+		n := int(r.u32())
+		val = r.bytes(n)
+		if r.err != nil {
+			return nil, r.err
+		}
+	}
+	if len(val) == 0 {
+		return nil, nil
+	}
+	zero := true
+	for _, b := range val {
+		zero = zero && b == 0
+	}
+	if zero {
+		return nil, nil
+	}
+	if len(val) != size {
+		return nil, fmt.Errorf("hdf5: %s: %d bytes for %d-byte elements", ctx, len(val), size)
+	}
+	return val, nil
+}
+
+// filled returns n bytes holding the fill value (zeros by default).
+func (d *Dataset) filled(n uint64) []byte {
+	out := make([]byte, n)
+	if d.fill != nil {
+		for i := 0; i+len(d.fill) <= len(out); i += len(d.fill) {
+			copy(out[i:], d.fill)
+		}
+	}
+	return out
 }
 
 // maxData bounds the bytes a dataset may expand to: deflate cannot exceed
@@ -107,6 +176,9 @@ func (f *File) openDataset(addr uint64, path string) (*Dataset, error) {
 		return nil, fmt.Errorf("hdf5: %s: external storage is not supported", path)
 	}
 	if err := d.parseLayout(b); err != nil {
+		return nil, err
+	}
+	if d.fill, err = f.fillValue(o, d.Type.Size, path); err != nil {
 		return nil, err
 	}
 	if m, ok := o.find(msgFilters); ok {
@@ -307,7 +379,7 @@ func (d *Dataset) raw() ([]byte, error) {
 		return d.compact[:want], nil
 	case Contiguous:
 		if d.addr == undef {
-			return make([]byte, want), nil // never written: fill value 0
+			return d.filled(want), nil // never written
 		}
 		if d.size < want {
 			return nil, fmt.Errorf("hdf5: %s: contiguous storage of %d bytes, shape needs %d", d.Path, d.size, want)
@@ -329,7 +401,7 @@ func (d *Dataset) readChunked(want uint64) ([]byte, error) {
 	if want > d.f.maxData() {
 		return nil, fmt.Errorf("hdf5: %s: %d bytes of data exceed the cap for a %d-byte file", d.Path, want, len(d.f.data))
 	}
-	out := make([]byte, want)
+	out := d.filled(want) // chunks never written read as the fill value
 	if d.addr == undef || want == 0 {
 		return out, nil
 	}
@@ -700,7 +772,7 @@ func (f *File) parseAttribute(b []byte, path string) (*Attribute, error) {
 	ctx := "attribute of " + path
 	r := f.sub(b, ctx)
 	ver := r.u8()
-	r.u8()
+	aflags := r.u8()
 	nameSize := int(r.u16())
 	dtSize := int(r.u16())
 	dsSize := int(r.u16())
@@ -719,6 +791,9 @@ func (f *File) parseAttribute(b []byte, path string) (*Attribute, error) {
 	name := r.bytes(pad(nameSize))
 	if r.err != nil {
 		return nil, r.err
+	}
+	if ver >= 2 && aflags&0x03 != 0 {
+		return nil, fmt.Errorf("hdf5: %s: attribute %q uses a shared datatype or dataspace, which is not supported", ctx, bytes.TrimRight(name, "\x00"))
 	}
 	if nameSize > 0 && nameSize <= len(name) {
 		name = name[:nameSize]

@@ -47,6 +47,9 @@ with h5py.File('gzip_chunked.h5', 'w') as f:
     f.create_dataset('multi/shuffle_f64', data=rng.standard_normal(1000), chunks=(128,), compression='gzip', shuffle=True, fletcher32=True)
     f.create_dataset('multi/plain_chunked_i32', data=np.arange(30, dtype=np.int32).reshape(6, 5), chunks=(4, 4))
     f.create_dataset('multi/zeros_unwritten', shape=(10,), dtype=np.float32, chunks=(4,))
+    partly = f.create_dataset('multi/fill_partly_written', shape=(10, 3), dtype=np.float64, chunks=(4, 3), fillvalue=-1.5)
+    partly[0:4] = 7.0  # only the first chunk is written; the rest reads as the fill value
+    f.create_dataset('multi/fill_contiguous_unwritten', shape=(3,), dtype=np.int64, fillvalue=42)
 
 with h5py.File('latest.h5', 'w', libver='latest') as f:
     nir_like(f, True)
