@@ -176,9 +176,10 @@ class S4D(nn.Module):
 class Block(nn.Module):
     """Prenorm SPikE-SSM block: x + GLU(Linear(neuron(S4D(LayerNorm(x)))))."""
 
-    def __init__(self, H, N, dt_min, dt_max, neuron_kw):
+    def __init__(self, H, N, dt_min, dt_max, neuron_kw, dropout=0.0):
         super().__init__()
         self.norm = nn.LayerNorm(H)
+        self.drop = nn.Dropout(dropout)   # training only; identity in eval (not part of the graph)
         self.s4d = S4D(H, N, dt_min, dt_max)
         self.neuron = SpikingNeuron(H, **neuron_kw)
         self.out = nn.Linear(H, 2 * H)
@@ -190,7 +191,7 @@ class Block(nn.Module):
         s, m = self.neuron(y.transpose(0, 1).contiguous())     # (L, B, H)
         s = s.transpose(0, 1)
         m = m.transpose(0, 1)
-        blk = F.glu(self.out(s), dim=-1)                      # a = first half
+        blk = self.drop(F.glu(self.out(s), dim=-1))           # a = first half
         out = x + blk
         if rec is not None:
             rec[f"layer{i}.in"] = z
@@ -206,12 +207,12 @@ class SpikeSSMRef(nn.Module):
     """encoder Linear(F->H), n_layers prenorm blocks, mean over time, decoder Linear(H->10)."""
 
     def __init__(self, d_input=1, d_model=32, d_state=16, n_layers=2, n_classes=10,
-                 dt_min=0.001, dt_max=0.1, neuron_kw=None):
+                 dt_min=0.001, dt_max=0.1, neuron_kw=None, dropout=0.0):
         super().__init__()
         neuron_kw = neuron_kw or {}
         self.encoder = nn.Linear(d_input, d_model)
         self.layers = nn.ModuleList(
-            [Block(d_model, d_state, dt_min, dt_max, neuron_kw) for _ in range(n_layers)])
+            [Block(d_model, d_state, dt_min, dt_max, neuron_kw, dropout) for _ in range(n_layers)])
         self.decoder = nn.Linear(d_model, n_classes)
 
     def forward(self, x, rec=None):

@@ -76,7 +76,8 @@ def build(hp):
                            dt_min=hp["dt_min"], dt_max=hp["dt_max"],
                            neuron_kw=dict(theta_init=hp["theta_init"], rho_init=hp["rho_init"],
                                           tau_range=tuple(hp["tau_range"]),
-                                          beta_range=tuple(hp["beta_range"])))
+                                          beta_range=tuple(hp["beta_range"])),
+                           dropout=hp.get("dropout", 0.0))
 
 
 def spike_rates(rec, n_layers):
@@ -342,6 +343,8 @@ def main():
     ap.add_argument("--ssm-lr", type=float, default=0.001)
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dropout", type=float, default=0.0,
+                    help="dropout on each block's GLU output, training only")
     ap.add_argument("--theta-init", type=float, default=1.0)
     ap.add_argument("--rho-init", type=float, default=0.1)
     ap.add_argument("--dt-min", type=float, default=0.001)
@@ -359,7 +362,7 @@ def main():
           "reset": "soft", "threshold_compare": "ge", "seq_len": a.seq_len,
           "dt_min": a.dt_min, "dt_max": a.dt_max, "theta_init": a.theta_init,
           "rho_init": a.rho_init, "tau_range": [0.6, 0.95], "beta_range": [0.3, 0.9],
-          "seed": a.seed, "epochs": a.epochs or (40 if a.seq_len == 64 else 12),
+          "dropout": a.dropout, "seed": a.seed, "epochs": a.epochs or (40 if a.seq_len == 64 else 12),
           "batch_size": a.batch_size, "lr": a.lr, "ssm_lr": a.ssm_lr,
           "weight_decay": a.weight_decay, "threads": 2,
           "optimizer": "AdamW; log_dt/log_A_real/A_imag lr ssm_lr wd 0; log_theta/log_rho, "
