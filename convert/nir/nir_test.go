@@ -324,7 +324,27 @@ func TestSnnTorchPairs(t *testing.T) {
 			ms, _ := built(t, bs)
 			bn, err := ConvertFile(fixture(tc.nir), Options{DT: 1e-4})
 			require.NoError(t, err)
-			mn, _ := built(t, bn)
+			mn, rawN := built(t, bn)
+			if tc.reset == "hard" {
+				// Same reset semantics (zero = hard to 0): both models spike alike.
+				_, rawS := built(t, bs)
+				const B, L, F = 2, 300, 12
+				x, _ := spikeInput(B, L, F, 0.3, 5)
+				a := runRT(t, rawS, x, B, L, F).Outputs["output"].Data
+				b := runRT(t, rawN, x, B, L, F).Outputs["output"].Data
+				diff, ones := 0, 0
+				for i := range a {
+					if a[i] != b[i] {
+						diff++
+					}
+					if a[i] == 1 {
+						ones++
+					}
+				}
+				t.Logf("snnTorch vs NIR conversion: %d output spikes, %d of %d differ", ones, diff, len(a))
+				assert.Positive(t, ones)
+				assert.LessOrEqual(t, diff, len(a)/1000, "parameters agree to float32 rounding; at most rare threshold ties may flip")
+			}
 			assert.Equal(t, "snntorch", ms.Metadata()["source.arch"])
 			assert.Contains(t, ms.Metadata()["semantics.notes"], "agree with parameters_")
 			// neuron name in the .pt -> in the .nir
