@@ -140,8 +140,10 @@ const ScanTolerance = 2e-6
 const GemmTolerance = 1e-5
 
 // GLUTolerance bounds |dst − dst_generic| ≤ GLUTolerance·|a| for GLU across
-// variants.
-const GLUTolerance = 1e-6
+// variants (assembly GLU uses a vectorised exp: range reduction plus a
+// degree-5 polynomial; measured worst case 1.2e-7). NaN in a or b gives NaN,
+// as in generic.
+const GLUTolerance = 5e-7
 
 var (
 	tablesOnce sync.Once

@@ -32,6 +32,12 @@ func gemmAVX512(a *gemmArgs)
 //go:noescape
 func gemmAVX2(a *gemmArgs)
 
+//go:noescape
+func gluAVX512(a *gluArgs)
+
+//go:noescape
+func gluAVX2(a *gluArgs)
+
 // hasAVX512 and hasAVX2 are the dispatch conditions, read once.
 var (
 	hasAVX512 = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512DQ, cpuid.FMA3, cpuid.AVX2)
@@ -40,21 +46,22 @@ var (
 
 // archKernels returns the assembly variants this CPU can run, best first.
 //
-// Per kernel: Scan, Neuron, Gemm and SpikeAccum are assembly in both
-// variants. ScanSpikes expands each chunk of lane masks to 0/1 floats on the
-// stack and runs the assembly Scan. GLU and PMBCPass reuse the generic Go.
+// Per kernel: Scan, Neuron, Gemm, SpikeAccum and GLU are assembly in both
+// variants (AVX2 GLU leaves n%8 trailing elements to the generic Go).
+// ScanSpikes expands each chunk of lane masks to 0/1 floats on the stack and
+// runs the assembly Scan. PMBCPass reuses the generic Go.
 func archKernels() []*Kernels {
 	var ks []*Kernels
 	if hasAVX512 {
 		ks = append(ks, asmKernels(VariantAVX512, asmImpl{
 			scan: scanAVX512, neuron: neuronAVX512, spike: spikeAccumAVX512, gemm: gemmAVX512,
-			width: 16, gemmWide: 64,
+			glu: gluAVX512, gluTail: true, width: 16, gemmWide: 64,
 		}))
 	}
 	if hasAVX2 {
 		ks = append(ks, asmKernels(VariantAVX2, asmImpl{
 			scan: scanAVX2, neuron: neuronAVX2, spike: spikeAccumAVX2, gemm: gemmAVX2,
-			width: 8, gemmWide: 16,
+			glu: gluAVX2, width: 8, gemmWide: 16,
 		}))
 	}
 	return ks

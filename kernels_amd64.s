@@ -1448,3 +1448,272 @@ ac_loop:
 ac_done:
 	MOVQ AX, ret+8(FP)
 	RET
+DATA glu_max<>+0(SB)/4, $0x42b00000
+DATA glu_max<>+4(SB)/4, $0x42b00000
+DATA glu_max<>+8(SB)/4, $0x42b00000
+DATA glu_max<>+12(SB)/4, $0x42b00000
+DATA glu_max<>+16(SB)/4, $0x42b00000
+DATA glu_max<>+20(SB)/4, $0x42b00000
+DATA glu_max<>+24(SB)/4, $0x42b00000
+DATA glu_max<>+28(SB)/4, $0x42b00000
+GLOBL glu_max<>(SB), RODATA|NOPTR, $32
+DATA glu_min<>+0(SB)/4, $0xc2aeac4f
+DATA glu_min<>+4(SB)/4, $0xc2aeac4f
+DATA glu_min<>+8(SB)/4, $0xc2aeac4f
+DATA glu_min<>+12(SB)/4, $0xc2aeac4f
+DATA glu_min<>+16(SB)/4, $0xc2aeac4f
+DATA glu_min<>+20(SB)/4, $0xc2aeac4f
+DATA glu_min<>+24(SB)/4, $0xc2aeac4f
+DATA glu_min<>+28(SB)/4, $0xc2aeac4f
+GLOBL glu_min<>(SB), RODATA|NOPTR, $32
+DATA glu_log2e<>+0(SB)/4, $0x3fb8aa3b
+DATA glu_log2e<>+4(SB)/4, $0x3fb8aa3b
+DATA glu_log2e<>+8(SB)/4, $0x3fb8aa3b
+DATA glu_log2e<>+12(SB)/4, $0x3fb8aa3b
+DATA glu_log2e<>+16(SB)/4, $0x3fb8aa3b
+DATA glu_log2e<>+20(SB)/4, $0x3fb8aa3b
+DATA glu_log2e<>+24(SB)/4, $0x3fb8aa3b
+DATA glu_log2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL glu_log2e<>(SB), RODATA|NOPTR, $32
+DATA glu_c1<>+0(SB)/4, $0x3f318000
+DATA glu_c1<>+4(SB)/4, $0x3f318000
+DATA glu_c1<>+8(SB)/4, $0x3f318000
+DATA glu_c1<>+12(SB)/4, $0x3f318000
+DATA glu_c1<>+16(SB)/4, $0x3f318000
+DATA glu_c1<>+20(SB)/4, $0x3f318000
+DATA glu_c1<>+24(SB)/4, $0x3f318000
+DATA glu_c1<>+28(SB)/4, $0x3f318000
+GLOBL glu_c1<>(SB), RODATA|NOPTR, $32
+DATA glu_c2<>+0(SB)/4, $0xb95e8083
+DATA glu_c2<>+4(SB)/4, $0xb95e8083
+DATA glu_c2<>+8(SB)/4, $0xb95e8083
+DATA glu_c2<>+12(SB)/4, $0xb95e8083
+DATA glu_c2<>+16(SB)/4, $0xb95e8083
+DATA glu_c2<>+20(SB)/4, $0xb95e8083
+DATA glu_c2<>+24(SB)/4, $0xb95e8083
+DATA glu_c2<>+28(SB)/4, $0xb95e8083
+GLOBL glu_c2<>(SB), RODATA|NOPTR, $32
+DATA glu_p0<>+0(SB)/4, $0x39506967
+DATA glu_p0<>+4(SB)/4, $0x39506967
+DATA glu_p0<>+8(SB)/4, $0x39506967
+DATA glu_p0<>+12(SB)/4, $0x39506967
+DATA glu_p0<>+16(SB)/4, $0x39506967
+DATA glu_p0<>+20(SB)/4, $0x39506967
+DATA glu_p0<>+24(SB)/4, $0x39506967
+DATA glu_p0<>+28(SB)/4, $0x39506967
+GLOBL glu_p0<>(SB), RODATA|NOPTR, $32
+DATA glu_p1<>+0(SB)/4, $0x3ab743ce
+DATA glu_p1<>+4(SB)/4, $0x3ab743ce
+DATA glu_p1<>+8(SB)/4, $0x3ab743ce
+DATA glu_p1<>+12(SB)/4, $0x3ab743ce
+DATA glu_p1<>+16(SB)/4, $0x3ab743ce
+DATA glu_p1<>+20(SB)/4, $0x3ab743ce
+DATA glu_p1<>+24(SB)/4, $0x3ab743ce
+DATA glu_p1<>+28(SB)/4, $0x3ab743ce
+GLOBL glu_p1<>(SB), RODATA|NOPTR, $32
+DATA glu_p2<>+0(SB)/4, $0x3c088908
+DATA glu_p2<>+4(SB)/4, $0x3c088908
+DATA glu_p2<>+8(SB)/4, $0x3c088908
+DATA glu_p2<>+12(SB)/4, $0x3c088908
+DATA glu_p2<>+16(SB)/4, $0x3c088908
+DATA glu_p2<>+20(SB)/4, $0x3c088908
+DATA glu_p2<>+24(SB)/4, $0x3c088908
+DATA glu_p2<>+28(SB)/4, $0x3c088908
+GLOBL glu_p2<>(SB), RODATA|NOPTR, $32
+DATA glu_p3<>+0(SB)/4, $0x3d2aa9c1
+DATA glu_p3<>+4(SB)/4, $0x3d2aa9c1
+DATA glu_p3<>+8(SB)/4, $0x3d2aa9c1
+DATA glu_p3<>+12(SB)/4, $0x3d2aa9c1
+DATA glu_p3<>+16(SB)/4, $0x3d2aa9c1
+DATA glu_p3<>+20(SB)/4, $0x3d2aa9c1
+DATA glu_p3<>+24(SB)/4, $0x3d2aa9c1
+DATA glu_p3<>+28(SB)/4, $0x3d2aa9c1
+GLOBL glu_p3<>(SB), RODATA|NOPTR, $32
+DATA glu_p4<>+0(SB)/4, $0x3e2aaaaa
+DATA glu_p4<>+4(SB)/4, $0x3e2aaaaa
+DATA glu_p4<>+8(SB)/4, $0x3e2aaaaa
+DATA glu_p4<>+12(SB)/4, $0x3e2aaaaa
+DATA glu_p4<>+16(SB)/4, $0x3e2aaaaa
+DATA glu_p4<>+20(SB)/4, $0x3e2aaaaa
+DATA glu_p4<>+24(SB)/4, $0x3e2aaaaa
+DATA glu_p4<>+28(SB)/4, $0x3e2aaaaa
+GLOBL glu_p4<>(SB), RODATA|NOPTR, $32
+DATA glu_p5<>+0(SB)/4, $0x3f000000
+DATA glu_p5<>+4(SB)/4, $0x3f000000
+DATA glu_p5<>+8(SB)/4, $0x3f000000
+DATA glu_p5<>+12(SB)/4, $0x3f000000
+DATA glu_p5<>+16(SB)/4, $0x3f000000
+DATA glu_p5<>+20(SB)/4, $0x3f000000
+DATA glu_p5<>+24(SB)/4, $0x3f000000
+DATA glu_p5<>+28(SB)/4, $0x3f000000
+GLOBL glu_p5<>(SB), RODATA|NOPTR, $32
+DATA glu_one<>+0(SB)/4, $0x3f800000
+DATA glu_one<>+4(SB)/4, $0x3f800000
+DATA glu_one<>+8(SB)/4, $0x3f800000
+DATA glu_one<>+12(SB)/4, $0x3f800000
+DATA glu_one<>+16(SB)/4, $0x3f800000
+DATA glu_one<>+20(SB)/4, $0x3f800000
+DATA glu_one<>+24(SB)/4, $0x3f800000
+DATA glu_one<>+28(SB)/4, $0x3f800000
+GLOBL glu_one<>(SB), RODATA|NOPTR, $32
+DATA glu_zero<>+0(SB)/4, $0x42cff1b5
+DATA glu_zero<>+4(SB)/4, $0x42cff1b5
+DATA glu_zero<>+8(SB)/4, $0x42cff1b5
+DATA glu_zero<>+12(SB)/4, $0x42cff1b5
+DATA glu_zero<>+16(SB)/4, $0x42cff1b5
+DATA glu_zero<>+20(SB)/4, $0x42cff1b5
+DATA glu_zero<>+24(SB)/4, $0x42cff1b5
+DATA glu_zero<>+28(SB)/4, $0x42cff1b5
+GLOBL glu_zero<>(SB), RODATA|NOPTR, $32
+DATA glu_bias<>+0(SB)/4, $127
+DATA glu_bias<>+4(SB)/4, $127
+DATA glu_bias<>+8(SB)/4, $127
+DATA glu_bias<>+12(SB)/4, $127
+DATA glu_bias<>+16(SB)/4, $127
+DATA glu_bias<>+20(SB)/4, $127
+DATA glu_bias<>+24(SB)/4, $127
+DATA glu_bias<>+28(SB)/4, $127
+GLOBL glu_bias<>(SB), RODATA|NOPTR, $32
+
+// func gluAVX512(a *gluArgs)
+// dst = a·1/(1+exp(−b)); exp by Cephes-style range reduction and a
+// degree-5 polynomial, 2^k by VSCALEFPS. Tail lanes use a K mask.
+TEXT ·gluAVX512(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 16(DI), R10
+	MOVQ 24(DI), CX
+	VBROADCASTSS glu_max<>(SB), Z20
+	VBROADCASTSS glu_min<>(SB), Z21
+	VBROADCASTSS glu_log2e<>(SB), Z22
+	VBROADCASTSS glu_c1<>(SB), Z23
+	VBROADCASTSS glu_c2<>(SB), Z24
+	VBROADCASTSS glu_p0<>(SB), Z25
+	VBROADCASTSS glu_p1<>(SB), Z26
+	VBROADCASTSS glu_p2<>(SB), Z27
+	VBROADCASTSS glu_p3<>(SB), Z28
+	VBROADCASTSS glu_p4<>(SB), Z29
+	VBROADCASTSS glu_p5<>(SB), Z30
+	VBROADCASTSS glu_one<>(SB), Z31
+	VBROADCASTSS glu_zero<>(SB), Z18
+	VPXORD Z19, Z19, Z19
+glu512_loop:
+	CMPQ CX, $16
+	JLT glu512_tail
+	VMOVUPS (R10), Z0
+	VSUBPS Z0, Z19, Z0
+	VCMPPS $0x19, Z18, Z0, K2
+	VMINPS Z0, Z20, Z0
+	VMAXPS Z0, Z21, Z0
+	VMULPS Z22, Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VFNMADD231PS Z23, Z1, Z0
+	VFNMADD231PS Z24, Z1, Z0
+	VMOVAPS Z25, Z2
+	VFMADD213PS Z26, Z0, Z2
+	VFMADD213PS Z27, Z0, Z2
+	VFMADD213PS Z28, Z0, Z2
+	VFMADD213PS Z29, Z0, Z2
+	VFMADD213PS Z30, Z0, Z2
+	VMULPS Z0, Z0, Z3
+	VFMADD213PS Z0, Z3, Z2
+	VADDPS Z31, Z2, Z2
+	VSCALEFPS Z1, Z2, Z2
+	VADDPS Z31, Z2, Z2
+	VDIVPS Z2, Z31, Z2
+	VMOVAPS.Z Z2, K2, Z2
+	VMULPS (R9), Z2, Z2
+	VMOVUPS Z2, (R8)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	SUBQ $16, CX
+	JMP glu512_loop
+glu512_tail:
+	TESTQ CX, CX
+	JZ glu512_done
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	VMOVUPS.Z (R10), K1, Z0
+	VSUBPS Z0, Z19, Z0
+	VCMPPS $0x19, Z18, Z0, K2
+	VMINPS Z0, Z20, Z0
+	VMAXPS Z0, Z21, Z0
+	VMULPS Z22, Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VFNMADD231PS Z23, Z1, Z0
+	VFNMADD231PS Z24, Z1, Z0
+	VMOVAPS Z25, Z2
+	VFMADD213PS Z26, Z0, Z2
+	VFMADD213PS Z27, Z0, Z2
+	VFMADD213PS Z28, Z0, Z2
+	VFMADD213PS Z29, Z0, Z2
+	VFMADD213PS Z30, Z0, Z2
+	VMULPS Z0, Z0, Z3
+	VFMADD213PS Z0, Z3, Z2
+	VADDPS Z31, Z2, Z2
+	VSCALEFPS Z1, Z2, Z2
+	VADDPS Z31, Z2, Z2
+	VDIVPS Z2, Z31, Z2
+	VMOVAPS.Z Z2, K2, Z2
+	VMOVUPS.Z (R9), K1, Z4
+	VMULPS Z4, Z2, Z2
+	VMOVUPS Z2, K1, (R8)
+glu512_done:
+	VZEROUPPER
+	RET
+
+// func gluAVX2(a *gluArgs)
+// As gluAVX512 with 2^k built in the exponent field; n is a multiple of 8.
+TEXT ·gluAVX2(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 16(DI), R10
+	MOVQ 24(DI), CX
+	VMOVUPS glu_max<>(SB), Y10
+	VMOVUPS glu_min<>(SB), Y11
+	VMOVUPS glu_log2e<>(SB), Y12
+	VMOVUPS glu_one<>(SB), Y13
+	VXORPS Y15, Y15, Y15
+glu2_loop:
+	CMPQ CX, $8
+	JLT glu2_done
+	VMOVUPS (R10), Y0
+	VSUBPS Y0, Y15, Y0
+	VCMPPS $0x19, glu_zero<>(SB), Y0, Y5
+	VMINPS Y0, Y10, Y0
+	VMAXPS Y0, Y11, Y0
+	VMULPS Y12, Y0, Y1
+	VROUNDPS $0, Y1, Y1
+	VFNMADD231PS glu_c1<>(SB), Y1, Y0
+	VFNMADD231PS glu_c2<>(SB), Y1, Y0
+	VMOVUPS glu_p0<>(SB), Y2
+	VFMADD213PS glu_p1<>(SB), Y0, Y2
+	VFMADD213PS glu_p2<>(SB), Y0, Y2
+	VFMADD213PS glu_p3<>(SB), Y0, Y2
+	VFMADD213PS glu_p4<>(SB), Y0, Y2
+	VFMADD213PS glu_p5<>(SB), Y0, Y2
+	VMULPS Y0, Y0, Y3
+	VFMADD213PS Y0, Y3, Y2
+	VADDPS Y13, Y2, Y2
+	VCVTPS2DQ Y1, Y4
+	VPADDD glu_bias<>(SB), Y4, Y4
+	VPSLLD $23, Y4, Y4
+	VMULPS Y4, Y2, Y2
+	VADDPS Y13, Y2, Y2
+	VDIVPS Y2, Y13, Y2
+	VANDPS Y5, Y2, Y2
+	VMULPS (R9), Y2, Y2
+	VMOVUPS Y2, (R8)
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	SUBQ $8, CX
+	JMP glu2_loop
+glu2_done:
+	VZEROUPPER
+	RET

@@ -42,11 +42,17 @@ type gemmArgs struct {
 	rows          int      // 64: 4 or 1
 }
 
+type gluArgs struct {
+	dst, a, b *float32 // 0, 8, 16
+	n         int      // 24
+}
+
 // Offsets checked at compile time (the assembly hard-codes them).
 var _ = [1]int{}[unsafe.Offsetof(scanArgs{}.t)-96]
 var _ = [1]int{}[unsafe.Offsetof(neuronArgs{}.mode)-48]
 var _ = [1]int{}[unsafe.Offsetof(spikeArgs{}.ncols)-48]
 var _ = [1]int{}[unsafe.Offsetof(gemmArgs{}.rows)-64]
+var _ = [1]int{}[unsafe.Offsetof(gluArgs{}.n)-24]
 var _ = [1]int{}[unsafe.Offsetof(NeuronParams{}.Beta)-192]
 var _ = [1]int{}[unsafe.Offsetof(NeuronState{}.R)-128]
 
@@ -58,6 +64,7 @@ const (
 	spikeChunkWork  = 1 << 20 // active columns × M floats per call
 	gemmChunkWork   = 1 << 21 // rows × cols × K per call
 	scanSpikesChunk = 256     // steps expanded on the stack per call
+	gluChunk        = 1 << 16 // elements per call
 )
 
 // asmImpl is one ISA's set of assembly kernels plus its register widths.
@@ -66,8 +73,10 @@ type asmImpl struct {
 	neuron   func(*neuronArgs)
 	spike    func(*spikeArgs)
 	gemm     func(*gemmArgs)
-	width    int // floats per vector register (SpikeAccum/Gemm column granule)
-	gemmWide int // columns of the wide Gemm tile
+	glu      func(*gluArgs) // nil: generic GLU
+	gluTail  bool           // glu handles any n (else n%width is done in Go)
+	width    int            // floats per vector register (SpikeAccum/Gemm column granule)
+	gemmWide int            // columns of the wide Gemm tile
 }
 
 func ptr(s []float32) *float32 {
@@ -79,6 +88,22 @@ func ptr(s []float32) *float32 {
 
 func asmKernels(name Variant, im asmImpl) *Kernels {
 	k := &Kernels{Name: name, GLU: gluGeneric, PMBCPass: PMBCPassGeneric}
+	if im.glu != nil {
+		k.GLU = func(dst, a, b []float32) {
+			n := len(dst)
+			a, b = a[:n], b[:n]
+			body := n
+			if !im.gluTail {
+				body = n - n%im.width
+			}
+			for i0 := 0; i0 < body; i0 += gluChunk {
+				im.glu(&gluArgs{dst: &dst[i0], a: &a[i0], b: &b[i0], n: min(gluChunk, body-i0)})
+			}
+			if body < n {
+				gluGeneric(dst[body:], a[body:], b[body:])
+			}
+		}
+	}
 	k.Scan = func(p *ScanParams, u, y, xRe, xIm []float32, T int) {
 		if T <= 0 {
 			return

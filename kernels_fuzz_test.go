@@ -204,3 +204,31 @@ func FuzzGemm(f *testing.F) {
 		}
 	})
 }
+
+func FuzzGLU(f *testing.F) {
+	f.Add([]byte("glu seed: a and b halves of arbitrary float bits......"))
+	f.Add([]byte{0, 0, 0x80, 0x7f, 0, 0, 0x80, 0xff, 0, 0, 0xc0, 0x7f, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		vals := fuzzFloats(data, 2048)
+		n := len(vals) / 2
+		a, b := vals[:n], vals[n:2*n]
+		want := make([]float32, n)
+		generic().GLU(want, a, b)
+		for _, k := range variants(t) {
+			got := make([]float32, n)
+			k.GLU(got, a, b)
+			for i := range got {
+				w, g := float64(want[i]), float64(got[i])
+				if math.IsNaN(w) {
+					require.True(t, math.IsNaN(g), "%s i=%d a=%v b=%v: want NaN got %v", k.Name, i, a[i], b[i], g)
+					continue
+				}
+				if math.IsInf(w, 0) {
+					require.Equal(t, w, g, "%s i=%d a=%v b=%v", k.Name, i, a[i], b[i])
+					continue
+				}
+				require.InDelta(t, w, g, GLUTolerance*math.Abs(float64(a[i]))+1e-37, "%s i=%d a=%v b=%v", k.Name, i, a[i], b[i])
+			}
+		}
+	})
+}

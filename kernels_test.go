@@ -715,23 +715,55 @@ func TestSpikeAccumVariants(t *testing.T) {
 
 func TestGLU(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
+	g := generic()
+	var lengths []int
+	for n := 0; n <= 67; n++ {
+		lengths = append(lengths, n)
+	}
+	lengths = append(lengths, 1000)
+	if !testing.Short() {
+		lengths = append(lengths, 70001) // crosses the 65536-element chunk
+	}
 	for _, k := range variants(t) {
-		for n := 0; n <= 67; n++ {
+		worst := 0.0
+		for _, n := range lengths {
 			a, b := randSlice(rng, n), randSlice(rng, n)
 			for i := range b {
-				b[i] *= 10
+				b[i] *= 12
 			}
-			if n > 5 {
-				b[0], b[1], b[2] = float32(math.Inf(1)), float32(math.Inf(-1)), 100
+			if n > 10 {
+				b[0], b[1], b[2], b[3] = float32(math.Inf(1)), float32(math.Inf(-1)), 100, -100
+				b[4], b[5], b[6] = float32(math.NaN()), 87.5, -88.5
+				a[7] = float32(math.NaN())
+				a[8], b[8] = float32(math.Inf(1)), 3
+				b[9] = 1e-30
 			}
+			want := make([]float32, n)
+			g.GLU(want, a, b)
 			dst, check := guarded(n, n%4)
-			k.GLU(dst, a, b)
+			k.GLU(dst, copyAt(a, 3-n%4), copyAt(b, n%4))
 			check(t, "dst")
 			for i := range dst {
-				want := float64(a[i]) / (1 + math.Exp(-float64(b[i])))
-				require.InDelta(t, want, float64(dst[i]), 1e-7*math.Abs(float64(a[i]))+GLUTolerance*math.Abs(float64(a[i])), "%s i=%d", k.Name, i)
+				w, got := float64(want[i]), float64(dst[i])
+				if math.IsNaN(w) {
+					require.True(t, math.IsNaN(got), "%s n=%d i=%d: want NaN, got %v (a=%v b=%v)", k.Name, n, i, got, a[i], b[i])
+					continue
+				}
+				if math.IsInf(w, 0) {
+					require.Equal(t, w, got, "%s i=%d", k.Name, i)
+					continue
+				}
+				// generic vs float64 truth, and variant vs generic.
+				truth := float64(a[i]) / (1 + math.Exp(-float64(b[i])))
+				require.InDelta(t, truth, w, 1.5e-7*math.Abs(float64(a[i]))+1e-38, "generic i=%d", i)
+				err := math.Abs(got - w)
+				require.LessOrEqual(t, err, GLUTolerance*math.Abs(float64(a[i]))+1e-37, "%s n=%d i=%d: a=%v b=%v got %v want %v", k.Name, n, i, a[i], b[i], got, w)
+				if a[i] != 0 {
+					worst = max(worst, err/math.Abs(float64(a[i])))
+				}
 			}
 		}
+		t.Logf("%s: worst |GLU−generic|/|a| = %.3g (GLUTolerance %.1g)", k.Name, worst, GLUTolerance)
 	}
 }
 
