@@ -171,7 +171,7 @@ func (e *emitter) op(name, op string, in, out []string, attrs map[string]any) er
 	return nil
 }
 
-var supported = []string{"Input", "Output", "Affine", "Linear", "Scale", "Threshold", "LIF", "CubaLIF", "IF", "LI", "I", "CubaLI", "NIRGraph"}
+var supported = []string{"Input", "Output", "Flatten", "Affine", "Linear", "Scale", "Threshold", "LIF", "CubaLIF", "IF", "LI", "I", "CubaLI", "NIRGraph"}
 
 func isNeuron(t string) bool { return t == "LIF" || t == "CubaLIF" || t == "IF" }
 
@@ -190,7 +190,7 @@ func (e *emitter) emitNIR(fl *flat) (format.Graph, error) {
 			inputs = append(inputs, name)
 		case "Output":
 			outputs = append(outputs, name)
-		case "Identity", "Affine", "Linear", "Scale", "Threshold", "LIF", "CubaLIF", "IF", "LI", "I", "CubaLI":
+		case "Identity", "Flatten", "Affine", "Linear", "Scale", "Threshold", "LIF", "CubaLIF", "IF", "LI", "I", "CubaLI":
 		default:
 			return format.Graph{}, fmt.Errorf("nir: node %q: NIR type %q is not supported (supported: %s)", name, n.typ, strings.Join(supported, ", "))
 		}
@@ -314,7 +314,8 @@ func (e *emitter) emitNIR(fl *flat) (format.Graph, error) {
 			}
 			x = sum
 		}
-		if n.typ == "Identity" {
+		if n.typ == "Identity" || n.typ == "Flatten" {
+			// activations are already flat (B, L, C) in NIR's row-major order
 			tensor[name], chans[name] = x, c
 			continue
 		}

@@ -47,6 +47,8 @@ with h5py.File('gzip_chunked.h5', 'w') as f:
     f.create_dataset('multi/shuffle_f64', data=rng.standard_normal(1000), chunks=(128,), compression='gzip', shuffle=True, fletcher32=True)
     f.create_dataset('multi/plain_chunked_i32', data=np.arange(30, dtype=np.int32).reshape(6, 5), chunks=(4, 4))
     f.create_dataset('multi/zeros_unwritten', shape=(10,), dtype=np.float32, chunks=(4,))
+    # 250 chunks: more than one v1 B-tree node (2K = 64 entries), so a level-1 tree
+    f.create_dataset('multi/many_chunks_u8', data=(np.arange(500) % 251).astype(np.uint8), chunks=(2,))
     partly = f.create_dataset('multi/fill_partly_written', shape=(10, 3), dtype=np.float64, chunks=(4, 3), fillvalue=-1.5)
     partly[0:4] = 7.0  # only the first chunk is written; the rest reads as the fill value
     f.create_dataset('multi/fill_contiguous_unwritten', shape=(3,), dtype=np.int64, fillvalue=42)
