@@ -3,7 +3,7 @@
 
 * synthetic_all.nir: a NIR graph in the on-disk layout nir.write uses (vlen-string
   /version, /node/type, /node/edges, /node/nodes/<name>/<param>), covering the primitives
-  the public fixtures lack: Scale, LI, CubaLI, Threshold, IF, I, a graph with two
+  the public fixtures lack: Flatten, Scale, LI, CubaLI, Threshold, IF, I, a graph with two
   inputs summed into one node, and v_reset. Parameters are float64 like NIR >= 0.2 writes.
 * snntorch_leaky.pt: a snnTorch-style state dict (plain torch.save of tensors with the
   key names snnTorch's Leaky / RLeaky register): a per-channel learnable beta, subtract
@@ -32,6 +32,7 @@ with h5py.File('synthetic_all.nir', 'w') as f:
     root.create_dataset('type', data='NIRGraph', dtype=vstr)
     nodes = root.create_group('nodes')
     node(nodes, 'input', 'Input', shape=np.array([3], dtype=np.int64))
+    node(nodes, 'flat', 'Flatten', start_dim=np.int64(0), end_dim=np.int64(-1), input_type=np.array([3], dtype=np.int64))
     node(nodes, 'scale', 'Scale', scale=np.array([2.0, -1.0, 0.5]))
     node(nodes, 'li', 'LI', tau=np.array([1e-3, 2e-3, 5e-4]), r=np.array([1.0, 2.0, 0.5]), v_leak=np.array([0.0, 0.1, -0.2]))
     node(nodes, 'fc', 'Affine', weight=rng.standard_normal((4, 3)).astype(np.float32), bias=rng.standard_normal(4).astype(np.float32))
@@ -43,7 +44,7 @@ with h5py.File('synthetic_all.nir', 'w') as f:
     node(nodes, 'if', 'IF', r=np.array([3000.0, 5000.0]), v_threshold=np.array([0.5, 0.4]), v_reset=np.array([-0.1, 0.0]))
     node(nodes, 'integ', 'I', r=np.array([100.0, 200.0]))
     node(nodes, 'output', 'Output', shape=np.array([2], dtype=np.int64))
-    edges = [('input', 'scale'), ('scale', 'li'), ('li', 'fc'), ('fc', 'cubali'), ('cubali', 'thr'),
+    edges = [('input', 'flat'), ('flat', 'scale'), ('scale', 'li'), ('li', 'fc'), ('fc', 'cubali'), ('cubali', 'thr'),
              ('thr', 'lin'), ('input', 'skip'), ('lin', 'if'), ('skip', 'if'), ('if', 'integ'), ('integ', 'output')]
     root.create_dataset('edges', data=np.array(edges, dtype=object), dtype=vstr)
 
