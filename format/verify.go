@@ -115,7 +115,7 @@ func verifyFlatBuffer(buf []byte) error {
 	if len(buf) < 8 {
 		return fmt.Errorf("flatbuffer of %d bytes is too short for a root offset and identifier", len(buf))
 	}
-	if len(buf) >= 1<<31 {
+	if uint64(len(buf)) >= 1<<31 {
 		return fmt.Errorf("flatbuffer of %d bytes exceeds the 2 GiB limit", len(buf))
 	}
 	if string(buf[4:8]) != FileIdentifier {
