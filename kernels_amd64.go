@@ -38,11 +38,13 @@ func gluAVX512(a *gluArgs)
 //go:noescape
 func gluAVX2(a *gluArgs)
 
-// hasAVX512 and hasAVX2 are the dispatch conditions, read once.
-var (
-	hasAVX512 = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512DQ, cpuid.FMA3, cpuid.AVX2)
-	hasAVX2   = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
-)
+// hasAVX512 and hasAVX2 are the dispatch conditions, read from cpuid each
+// time the table is built (tests disable features through cpuid.CPU).
+func hasAVX512() bool {
+	return cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512DQ, cpuid.FMA3, cpuid.AVX2)
+}
+
+func hasAVX2() bool { return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) }
 
 // archKernels returns the assembly variants this CPU can run, best first.
 //
@@ -52,13 +54,13 @@ var (
 // runs the assembly Scan. PMBCPass reuses the generic Go.
 func archKernels() []*Kernels {
 	var ks []*Kernels
-	if hasAVX512 {
+	if hasAVX512() {
 		ks = append(ks, asmKernels(VariantAVX512, asmImpl{
 			scan: scanAVX512, neuron: neuronAVX512, spike: spikeAccumAVX512, gemm: gemmAVX512,
 			glu: gluAVX512, gluTail: true, width: 16, gemmWide: 64,
 		}))
 	}
-	if hasAVX2 {
+	if hasAVX2() {
 		ks = append(ks, asmKernels(VariantAVX2, asmImpl{
 			scan: scanAVX2, neuron: neuronAVX2, spike: spikeAccumAVX2, gemm: gemmAVX2,
 			glu: gluAVX2, width: 8, gemmWide: 16,
