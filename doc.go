@@ -1,12 +1,33 @@
 // Package spikessm holds the hot kernels of the spikessm runtime: the
 // diagonal complex S4D scan (dense and spike input), the SpikingNeuron
 // update, the PMBC bound pass, dense and spike-sparse matrix products and
-// GLU, each as a pure-Go definition (kernels_generic.go) plus assembly twins
-// for AVX2, AVX-512 and NEON, selected once through cpuid (Variants, Select,
-// Default). Activations use a tiled [blocks][T][Lanes] layout (Tile, Untile).
+// GLU. Each kernel has a pure-Go definition (kernels_generic.go, always
+// compiled) and assembly twins, selected once through cpuid:
+//
+//	variant  ISA condition                    assembly kernels
+//	avx512   AVX-512 F+VL+BW+DQ, AVX2, FMA3   Scan, Neuron, Gemm, SpikeAccum, GLU
+//	avx2     AVX2 + FMA3                      Scan, Neuron, Gemm, SpikeAccum, GLU
+//	neon     arm64 (always)                   Scan, Neuron, Gemm, SpikeAccum
+//	generic  any (and the purego build tag)   none
+//
+// In every assembly variant ScanSpikes expands the lane masks to 0/1 floats
+// and runs the assembly Scan, and PMBCPass is the generic Go; on NEON GLU is
+// the generic Go too. Variants lists what this CPU runs, Select picks one,
+// Default picks the best or the one named by SPIKESSM_KERNELS.
+//
+// Results across variants: Neuron (spikes, masks and state) and SpikeAccum
+// are bit-identical to generic; Scan/ScanSpikes, Gemm and GLU agree within
+// ScanTolerance, GemmTolerance and GLUTolerance. PMBC gives exactly the
+// spikes of the sequential Neuron.
+//
+// Activations use a tiled layout: one block of Lanes = 16 channels is a
+// [T][Lanes] series (Tile, Untile); S4D parameters are packed per block
+// (PackScan); spikes are bit-packed (PackSpikes) or one uint16 lane mask per
+// step.
 //
 // This package owns only the arithmetic. It must not know about model files,
-// graphs, ops or batching: those belong to format/ and runtime/. Kernels never
-// allocate in their inner loops and never run a single assembly call for more
-// than about 100 µs (long sequences are chunked in the Go wrappers).
+// graphs, ops or batching (format/ and runtime/ own those), must not allocate
+// in inner loops, and must not run one assembly call for more than about
+// 100 µs: the Go wrappers cut long sequences and wide matrices into chunks,
+// because assembly is not preemptible.
 package spikessm
