@@ -7,8 +7,8 @@ import "fmt"
 // every stateful node gets its state as extra trailing inputs `<node>.state.<name>`
 // and produces the new state as extra trailing outputs `<node>.state_out.<name>`,
 // with its regular inputs/outputs padded with "" to the op's full list first. State
-// inputs follow the regular graph inputs, state outputs the regular outputs, in node
-// order. Without tensor shapes the state dimensions other than B are unknown
+// inputs follow the regular graph inputs, state outputs the regular outputs, in the
+// file order of the nodes. Without tensor shapes the state dimensions other than B are unknown
 // (Dim{Value: -1}); Builder.DeriveStep fills them in from the builder's tensors.
 // An unknown op or a sequence-only node (bidirectional S4D) is an error naming it.
 func DeriveStep(seq Graph) (Graph, error) {
@@ -52,7 +52,8 @@ func deriveStep(seq Graph, tensor func(string) *value) (Graph, error) {
 	}
 	v := &validator{} // collects (and here ignores) shape problems
 	nodes := make([]Node, len(seq.Nodes))
-	var stateIns, stateOuts []ValueInfo
+	nodeStateIns := make([][]ValueInfo, len(seq.Nodes))
+	nodeStateOuts := make([][]ValueInfo, len(seq.Nodes))
 	for _, i := range order {
 		n := seq.Nodes[i]
 		spec, ok := LookupOp(n.Domain, n.Op)
@@ -101,8 +102,8 @@ func deriveStep(seq Graph, tensor func(string) *value) (Graph, error) {
 				in, o := StateInputName(n.Name, s.Name), StateOutputName(n.Name, s.Name)
 				out.Inputs = append(out.Inputs, in)
 				out.Outputs = append(out.Outputs, o)
-				stateIns = append(stateIns, ValueInfo{Name: in, DType: F32, Shape: dims})
-				stateOuts = append(stateOuts, ValueInfo{Name: o, DType: F32, Shape: append([]Dim(nil), dims...)})
+				nodeStateIns[i] = append(nodeStateIns[i], ValueInfo{Name: in, DType: F32, Shape: dims})
+				nodeStateOuts[i] = append(nodeStateOuts[i], ValueInfo{Name: o, DType: F32, Shape: append([]Dim(nil), dims...)})
 			}
 		}
 		nodes[i] = out
@@ -122,8 +123,10 @@ func deriveStep(seq Graph, tensor func(string) *value) (Graph, error) {
 		}
 		st.Outputs = append(st.Outputs, s)
 	}
-	st.Inputs = append(st.Inputs, stateIns...)
-	st.Outputs = append(st.Outputs, stateOuts...)
+	for i := range seq.Nodes { // state I/O in file order of the nodes
+		st.Inputs = append(st.Inputs, nodeStateIns[i]...)
+		st.Outputs = append(st.Outputs, nodeStateOuts[i]...)
+	}
 	return st, nil
 }
 

@@ -216,3 +216,17 @@ func (r readerAt) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, nil
 }
+
+func TestDeriveStepStateInFileOrder(t *testing.T) {
+	b := smallBuilder(t)
+	g := b.graphs[0]
+	g.Nodes[0], g.Nodes[2] = g.Nodes[2], g.Nodes[0] // pool first in the file
+	st, err := b.DeriveStep(g)
+	require.NoError(t, err)
+	var names []string
+	for _, in := range st.Inputs[1:] {
+		names = append(names, in.Name)
+	}
+	assert.Equal(t, []string{"pool.state.sum", "pool.state.count", "lif.state.m", "lif.state.s", "lif.state.r", "s4d.state.x_re", "s4d.state.x_im"}, names)
+	assert.Equal(t, "MeanPool", st.Nodes[0].Op, "nodes keep their file positions")
+}
