@@ -2,6 +2,7 @@ package format
 
 import (
 	"container/heap"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"math"
@@ -192,14 +193,9 @@ func (v *validator) checkTensors() {
 			v.bufErr(t, ProblemBuffer, "unknown checksum kind %d", t.checksumKind)
 		}
 		v.checkQuant(t)
-		if sizeOK && inBounds && (t.DType == F32 || t.DType == F16 || t.DType == BF16) {
-			if vals, err := t.Float32(); err == nil {
-				for i, x := range vals {
-					if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-						v.add(Problem{Kind: ProblemParameter, Where: where, Msg: fmt.Sprintf("element %d is %v (weights must be finite)", i, x)})
-						break
-					}
-				}
+		if sizeOK && inBounds {
+			if i, x, ok := firstNonFinite(t); ok {
+				v.add(Problem{Kind: ProblemParameter, Where: where, Msg: fmt.Sprintf("element %d is %v (weights must be finite)", i, x)})
 			}
 		}
 	}
@@ -789,4 +785,33 @@ func (g *Graph) TopoOrder() ([]int, error) {
 		return nil, &CycleError{Graph: g.Name, Nodes: names}
 	}
 	return order, nil
+}
+
+// firstNonFinite finds the first NaN or ±Inf of a float tensor by its exponent bits.
+func firstNonFinite(t *Tensor) (int, float32, bool) {
+	raw, err := t.ReadBytes()
+	if err != nil {
+		return 0, 0, false
+	}
+	switch t.DType {
+	case F32:
+		for i := 0; i+4 <= len(raw); i += 4 {
+			if bits := binary.LittleEndian.Uint32(raw[i:]); bits&0x7f800000 == 0x7f800000 {
+				return i / 4, math.Float32frombits(bits), true
+			}
+		}
+	case F16:
+		for i := 0; i+2 <= len(raw); i += 2 {
+			if h := binary.LittleEndian.Uint16(raw[i:]); h&0x7c00 == 0x7c00 {
+				return i / 2, HalfToFloat32(h), true
+			}
+		}
+	case BF16:
+		for i := 0; i+2 <= len(raw); i += 2 {
+			if h := binary.LittleEndian.Uint16(raw[i:]); h&0x7f80 == 0x7f80 {
+				return i / 2, math.Float32frombits(uint32(h) << 16), true
+			}
+		}
+	}
+	return 0, 0, false
 }
