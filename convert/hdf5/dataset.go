@@ -739,6 +739,7 @@ func (a *Attribute) Int64() ([]int64, error) { return a.v.int64s() }
 func (a *Attribute) Strings() ([]string, error) { return a.v.strings() }
 
 func (f *File) attributes(o *object, path string) ([]*Attribute, error) {
+	var out []*Attribute
 	if m, ok := o.find(msgAttrInfo); ok {
 		r := f.sub(m.data, "attribute info of "+path)
 		r.u8()
@@ -747,14 +748,18 @@ func (f *File) attributes(o *object, path string) ([]*Attribute, error) {
 			r.skip(2)
 		}
 		fh := r.off()
+		nameIndex := r.off()
 		if r.err != nil {
 			return nil, r.err
 		}
 		if fh != undef {
-			return nil, fmt.Errorf("hdf5: %s: dense attribute storage is not supported", path)
+			dense, err := f.denseAttributes(fh, nameIndex, path)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, dense...)
 		}
 	}
-	var out []*Attribute
 	for _, m := range o.msgs {
 		if m.typ != msgAttribute {
 			continue

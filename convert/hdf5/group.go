@@ -83,11 +83,14 @@ func (g *Group) load() error {
 				r.skip(8)
 			}
 			fheap := r.off()
+			nameIndex := r.off()
 			if r.err != nil {
 				return r.err
 			}
 			if fheap != undef {
-				return fmt.Errorf("hdf5: group %s: dense link storage (fractal heap) is not supported; write the file with fewer links per group or libver='earliest'", g.Path)
+				if err := g.denseLinks(fheap, nameIndex); err != nil {
+					return err
+				}
 			}
 		}
 		for _, m := range o.msgs {

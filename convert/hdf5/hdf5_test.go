@@ -224,7 +224,7 @@ func TestAPIErrors(t *testing.T) {
 
 func allTestFiles(t testing.TB) [][]byte {
 	var out [][]byte
-	for _, p := range []string{"testdata/gzip_chunked.h5", "testdata/latest.h5", "testdata/compact_nested.h5", "../../testdata/checkpoints/nir/lif_norse.nir"} {
+	for _, p := range []string{"testdata/gzip_chunked.h5", "testdata/latest.h5", "testdata/compact_nested.h5", "testdata/dense_latest.h5", "../../testdata/checkpoints/nir/lif_norse.nir"} {
 		b, err := os.ReadFile(p)
 		require.NoError(t, err)
 		out = append(out, b)

@@ -99,6 +99,20 @@ with h5py.File('tiny_latest.h5', 'w', libver='latest', userblock_size=512) as f:
     f.create_dataset('g/w', data=np.array([[1.5, -2.0], [0.25, 8.0]], dtype=np.float32), chunks=(1, 2), compression='gzip')
     f['g'].attrs['a'] = np.int64(3)
 
+# Dense storage (libver latest): more than 8 links in a group and more than 8 attributes
+# on an object move them into a fractal heap indexed by a version 2 B-tree.
+with h5py.File('dense_latest.h5', 'w', libver='latest') as f:
+    nir_like(f, False)
+    g = f.create_group('many_links')
+    for i in range(30):
+        g.create_dataset('d%02d' % i, data=np.array([i, -i], dtype=np.int64))
+    for i in range(12):
+        g.attrs['attr%02d' % i] = np.float64(i) / 4
+    g.attrs['long_string'] = 'x' * 300
+    d = g['d03']
+    for i in range(10):
+        d.attrs['a%d' % i] = np.int32(i * 7)
+
 # Superblock version 2 (libver v108): object header v2, link messages, new-style groups.
 with h5py.File('v108.h5', 'w', libver=('v108', 'v108')) as f:
     nir_like(f, True)
