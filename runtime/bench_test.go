@@ -30,6 +30,7 @@ func BenchmarkReference(b *testing.B) {
 					require.NoError(b, err)
 					in := Tensor{Shape: []int{bs, L, 1}, Data: x.Data[:bs*L]}
 					ctx := context.Background()
+					b.ReportAllocs()
 					b.SetBytes(int64(bs * L * 4))
 					start, cpu0 := time.Now(), cpuTime()
 					n := 0

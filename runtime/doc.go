@@ -29,6 +29,20 @@
 // WithWorkers value and any batch position. For causal models, Session.Step over a sequence
 // reproduces Run's outputs bit for bit with the same kernel variant.
 //
+// # Execution
+//
+// S4D layers run the tiled scan kernel per (batch row, 16-channel block) with parameters packed
+// once at load; a bidirectional layer adds a reverse scan of the anti-causal part (sequence mode
+// only, so such models have no Session). SDNNeuron runs as three whole-sequence matrix products
+// per block. SpikingNeuron uses the sequential kernel or PMBC, whichever measured faster for the
+// layer and sequence length on first use (both give the same spikes). A Linear that reads spikes
+// uses spike-sparse accumulation when the observed firing rate of the run is below a crossover
+// calibrated at load by timing both paths on the layer's shape; both paths are checked to give
+// bit-identical results with the selected kernels, otherwise the layer always runs dense.
+//
+// Tensors are float32. Embedding ids are passed as float32 integer values; ArgMax returns the
+// index as a float32 value.
+//
 // # Bad input
 //
 // Inputs of the wrong rank or feature count are rejected with an error. Inputs containing NaN
