@@ -28,6 +28,9 @@ func exercise(m *Model) {
 		if n := decoderPanics.Load(); n != 0 {
 			panic(fmt.Sprintf("%d decoder panics were caught: the verifier missed something", n))
 		}
+		if n := validatorPanics.Load(); n != 0 {
+			panic(fmt.Sprintf("%d validator panics were caught", n))
+		}
 	}()
 	_ = m.Validate()
 	for _, t := range m.Tensors() {
@@ -106,6 +109,7 @@ func FuzzOpen(f *testing.F) {
 	qd, err := q.Bytes()
 	require.NoError(f, err)
 	f.Add(qd)
+	f.Add(everyOpModel(f))
 	f.Add([]byte{})
 	f.Add([]byte("\x08\x00\x00\x00\x00\x00\x00\x00SSM1"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -18,8 +18,11 @@ func ones(n int64, v float32) []float32 {
 
 // TestDeriveStepEveryStatefulOp builds a token model through every stateful op and
 // checks the step graph against the state shapes written in OPS.md.
-func TestDeriveStepEveryStatefulOp(t *testing.T) {
-	const V, C, N = 10, 6, 3
+const everyV, everyC, everyN = 10, 6, 3
+
+// everyOpBuilder is a token model through every stateful op with its step graph.
+func everyOpBuilder(t testing.TB) (*Builder, Graph, Graph) {
+	const V, C, N = everyV, everyC, everyN
 	b := NewBuilder()
 	add := func(name string, shape []int64, v float32) {
 		n, _ := NumElements(shape)
@@ -65,6 +68,19 @@ func TestDeriveStepEveryStatefulOp(t *testing.T) {
 	st, err := b.DeriveStep(seq)
 	require.NoError(t, err)
 	require.NoError(t, b.AddGraph(st))
+	return b, seq, st
+}
+
+func everyOpModel(t testing.TB) []byte {
+	b, _, _ := everyOpBuilder(t)
+	data, err := b.Bytes()
+	require.NoError(t, err)
+	return data
+}
+
+func TestDeriveStepEveryStatefulOp(t *testing.T) {
+	const C, N = everyC, everyN
+	b, seq, st := everyOpBuilder(t)
 	m, _ := mustOpen(t, b)
 	require.NoError(t, m.Validate())
 

@@ -8,7 +8,11 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
+
+// validatorPanics counts panics caught in Validate; the tests require zero.
+var validatorPanics atomic.Int64
 
 type validator struct {
 	m        *Model
@@ -26,8 +30,16 @@ func (v *validator) add(p Problem) { v.problems = append(v.problems, p) }
 // output counts, dangling names (*DanglingError), cycles (*CycleError), static shapes
 // and dtypes per OPS.md (*ShapeError), parameter constraints (*ParameterError), and
 // for `step` the state inputs/outputs of OPS.md "State". Validate reads every weight.
-func (m *Model) Validate() error {
+func (m *Model) Validate() (err error) {
 	v := &validator{m: m}
+	defer func() {
+		// last line of defence: a validator bug must not crash the caller
+		if r := recover(); r != nil {
+			validatorPanics.Add(1)
+			v.add(Problem{Kind: ProblemGraph, Where: "model", Msg: fmt.Sprintf("internal validator error: %v", r)})
+			err = &ValidationError{File: m.name, Problems: v.problems}
+		}
+	}()
 	v.problems = append(v.problems, m.decodeProblems...)
 	v.checkOpsets()
 	v.checkMetadata()
