@@ -285,6 +285,11 @@ func (e *emitter) emitNIR(fl *flat) (format.Graph, error) {
 	tensor := map[string]string{} // node -> its output tensor
 	chans := map[string]int{}
 	var seqOut []format.ValueInfo
+	type pendingOut struct {
+		x, name string
+		c       int
+	}
+	var pending []pendingOut
 	for _, name := range topo {
 		n := fl.nodes[name]
 		if n.typ == "Input" {
@@ -329,9 +334,7 @@ func (e *emitter) emitNIR(fl *flat) (format.Graph, error) {
 					return format.Graph{}, fmt.Errorf("nir: Output %q declares %d features, its input has %d", name, want, c)
 				}
 			}
-			if err := e.nameOutput(x, name, c); err != nil {
-				return format.Graph{}, err
-			}
+			pending = append(pending, pendingOut{x, name, c})
 			seqOut = append(seqOut, format.ValueInfo{Name: name, DType: format.F32, Shape: []format.Dim{format.Sym("B"), format.Sym("L"), format.Fixed(int64(c))}})
 			tensor[name], chans[name] = name, c
 			continue
@@ -346,6 +349,22 @@ func (e *emitter) emitNIR(fl *flat) (format.Graph, error) {
 		}
 		tensor[name], chans[name] = out, oc
 	}
+	// Name the outputs once every node is emitted, so that renaming a
+	// producer's tensor cannot strand a later reader.
+	alias := map[string]string{}
+	for _, p := range pending {
+		x := p.x
+		if a, ok := alias[x]; ok {
+			x = a
+		}
+		renamed, err := e.nameOutput(x, p.name, p.c)
+		if err != nil {
+			return format.Graph{}, err
+		}
+		if renamed {
+			alias[p.x] = p.name
+		}
+	}
 	return format.Graph{
 		Name:    format.GraphSequence,
 		Inputs:  []format.ValueInfo{{Name: "input", DType: format.F32, Shape: []format.Dim{format.Sym("B"), format.Sym("L"), format.Fixed(int64(e.inputFeatures))}}},
@@ -357,9 +376,9 @@ func (e *emitter) emitNIR(fl *flat) (format.Graph, error) {
 // nameOutput makes tensor x available under the graph output name out:
 // the producing node's output is renamed when nothing else reads it,
 // otherwise an Add of zeros copies it.
-func (e *emitter) nameOutput(x, out string, c int) error {
+func (e *emitter) nameOutput(x, out string, c int) (renamed bool, err error) {
 	if x == out {
-		return nil
+		return false, nil
 	}
 	if x != "input" && !e.tensors[out] {
 		var prod *format.Node
@@ -385,14 +404,14 @@ func (e *emitter) nameOutput(x, out string, c int) error {
 			}
 			delete(e.tensors, x)
 			e.tensors[out] = true
-			return nil
+			return true, nil
 		}
 	}
 	z, err := e.init(out+".zero", []int64{int64(c)}, make([]float64, c))
 	if err != nil {
-		return err
+		return false, err
 	}
-	return e.op(out, "Add", []string{x, z}, []string{out}, nil)
+	return false, e.op(out, "Add", []string{x, z}, []string{out}, nil)
 }
 
 func shapeSize(n *node) (int, error) {

@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"testing"
 
@@ -573,4 +574,45 @@ func FuzzConvert(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// Several Output nodes, one of them reading a tensor another layer also
+// reads: every output is defined and the models validates and runs.
+func TestMultipleOutputs(t *testing.T) {
+	v := func(x ...float64) *param { return &param{shape: []int{len(x)}, f64: x} }
+	g := &graph{nodes: map[string]*node{
+		"input": {typ: "Input", params: map[string]*param{"shape": v(2)}},
+		"lif":   {typ: "LIF", params: map[string]*param{"tau": v(1e-3, 2e-3), "r": v(1, 1), "v_leak": v(0, 0), "v_threshold": v(0.05, 0.05)}},
+		"fc":    {typ: "Linear", params: map[string]*param{"weight": {shape: []int{1, 2}, f64: []float64{1, -1}}}},
+		"out1":  {typ: "Output", params: map[string]*param{"shape": v(2)}},
+		"out2":  {typ: "Output", params: map[string]*param{}},
+		"out3":  {typ: "Output", params: map[string]*param{"shape": v(2)}},
+	}, edges: [][2]string{{"input", "lif"}, {"lif", "out1"}, {"lif", "fc"}, {"fc", "out2"}, {"lif", "out3"}}}
+	for k, n := range g.nodes {
+		n.name = k
+		g.order = append(g.order, k)
+	}
+	sort.Strings(g.order)
+	fl, err := flatten(g)
+	require.NoError(t, err)
+	e := &emitter{dt: 1e-4, disc: Euler, tensors: map[string]bool{}}
+	seq, err := e.emitNIR(fl)
+	require.NoError(t, err)
+	b, err := e.build(seq, map[string]any{"source.arch": "nir"}, Options{})
+	require.NoError(t, err)
+	_, raw := built(t, b)
+	x, _ := spikeInput(1, 50, 2, 0.5, 1)
+	r := runRT(t, raw, x, 1, 50, 2)
+	require.Len(t, r.Outputs, 3)
+	assert.Equal(t, r.Outputs["out1"].Data, r.Outputs["out3"].Data)
+	assert.Positive(t, sum64(r.Outputs["out1"].Data))
+	assert.Equal(t, []int{1, 50, 1}, r.Outputs["out2"].Shape)
+}
+
+func sum64(v []float32) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += float64(x)
+	}
+	return s
 }

@@ -146,7 +146,7 @@ func convertSnnTorch(data []byte, path string, opt Options) (*format.Builder, er
 			return nil, fmt.Errorf("nir: snnTorch state dict: tensors %v belong to no supported module (nn.Linear, Leaky, Synaptic, RLeaky, RSynaptic)", names)
 		}
 	}
-	if err := e.nameOutput(x, "output", c); err != nil {
+	if _, err := e.nameOutput(x, "output", c); err != nil {
 		return nil, err
 	}
 	seq := format.Graph{
