@@ -414,6 +414,10 @@ func (e *emitter) nameOutput(x, out string, c int) (renamed bool, err error) {
 	return false, e.op(out, "Add", []string{x, z}, []string{out}, nil)
 }
 
+// maxChannels bounds the feature count of a layer (parameters may be
+// scalars broadcast to every channel, so the file size does not bound it).
+const maxChannels = 1 << 20
+
 func shapeSize(n *node) (int, error) {
 	p, err := n.get("shape")
 	if err != nil {
@@ -421,12 +425,12 @@ func shapeSize(n *node) (int, error) {
 	}
 	c := 1
 	for _, v := range p.f64 {
-		if v < 1 || v > 1<<24 || v != math.Trunc(v) {
+		if v < 1 || v > maxChannels || v != math.Trunc(v) {
 			return 0, fmt.Errorf("nir: node %q (%s): shape %v is not a list of positive integers", n.name, n.typ, p.f64)
 		}
 		c *= int(v)
-		if c > 1<<24 {
-			return 0, fmt.Errorf("nir: node %q (%s): shape %v too large", n.name, n.typ, p.f64)
+		if c > maxChannels {
+			return 0, fmt.Errorf("nir: node %q (%s): shape %v has more than %d features", n.name, n.typ, p.f64, maxChannels)
 		}
 	}
 	return c, nil
