@@ -103,6 +103,13 @@ type Kernels struct {
 	// spikes and state are bit-identical across variants.
 	Neuron func(p *NeuronParams, x, s []float32, mask []uint16, st *NeuronState, T int)
 
+	// NeuronBlocks runs Neuron on nb = len(p) consecutive blocks: x is
+	// [nb][T][Lanes], s nil or [nb][T][Lanes], mask nil or [nb][T], st has
+	// at least nb entries; block b uses p[b] and st[b]. Results are exactly
+	// those of Neuron per block; variants may interleave blocks to hide the
+	// latency of the per-step dependency chain (AVX-512 runs four at once).
+	NeuronBlocks func(p []NeuronParams, x, s []float32, mask []uint16, st []NeuronState, T int)
+
 	// Gemm computes y[r][m] += Σ_k x[r][k]·wt[k][m] for y [R][M], x [R][K] and
 	// the transposed weight wt [K][M]. Assembly variants use FMA and may
 	// reassociate (GemmTolerance).

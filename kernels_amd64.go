@@ -21,6 +21,9 @@ func neuronAVX512(a *neuronArgs)
 func neuronAVX2(a *neuronArgs)
 
 //go:noescape
+func neuron4AVX512(a *neuron4Args)
+
+//go:noescape
 func spikeAccumAVX512(a *spikeArgs)
 
 //go:noescape
@@ -50,13 +53,15 @@ func hasAVX2() bool { return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) }
 //
 // Per kernel: Scan, Neuron, Gemm, SpikeAccum and GLU are assembly in both
 // variants (AVX2 GLU leaves n%8 trailing elements to the generic Go).
+// NeuronBlocks interleaves four blocks in AVX-512 assembly; in AVX2 it loops
+// over the assembly Neuron.
 // ScanSpikes expands each chunk of lane masks to 0/1 floats on the stack and
 // runs the assembly Scan. PMBCPass reuses the generic Go.
 func archKernels() []*Kernels {
 	var ks []*Kernels
 	if hasAVX512() {
 		ks = append(ks, asmKernels(VariantAVX512, asmImpl{
-			scan: scanAVX512, neuron: neuronAVX512, spike: spikeAccumAVX512, gemm: gemmAVX512,
+			scan: scanAVX512, neuron: neuronAVX512, neuron4: neuron4AVX512, spike: spikeAccumAVX512, gemm: gemmAVX512,
 			glu: gluAVX512, gluTail: true, width: 16, gemmWide: 64,
 		}))
 	}

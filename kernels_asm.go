@@ -25,6 +25,17 @@ type neuronArgs struct {
 	mode int           // 48: reset*2 + strict
 }
 
+type neuron4Args struct {
+	x, s    *float32      // 0, 8: block 0 (s may be nil)
+	mask    *uint16       // 16: block 0 (may be nil)
+	p       *NeuronParams // 24: 4 consecutive blocks (260 B each)
+	st      *NeuronState  // 32: 4 consecutive blocks (192 B each)
+	t       int           // 40
+	mode    int           // 48: reset*2 + strict
+	xstride int           // 56: bytes between blocks of x and s
+	mstride int           // 64: bytes between blocks of mask
+}
+
 type spikeArgs struct {
 	y, wt    *float32 // 0, 8
 	mask     *uint64  // 16
@@ -53,6 +64,9 @@ var _ = [1]int{}[unsafe.Offsetof(neuronArgs{}.mode)-48]
 var _ = [1]int{}[unsafe.Offsetof(spikeArgs{}.ncols)-48]
 var _ = [1]int{}[unsafe.Offsetof(gemmArgs{}.rows)-64]
 var _ = [1]int{}[unsafe.Offsetof(gluArgs{}.n)-24]
+var _ = [1]int{}[unsafe.Offsetof(neuron4Args{}.mstride)-64]
+var _ = [1]int{}[unsafe.Sizeof(NeuronParams{})-260]
+var _ = [1]int{}[unsafe.Sizeof(NeuronState{})-192]
 var _ = [1]int{}[unsafe.Offsetof(NeuronParams{}.Beta)-192]
 var _ = [1]int{}[unsafe.Offsetof(NeuronState{}.R)-128]
 
@@ -71,6 +85,7 @@ const (
 type asmImpl struct {
 	scan     func(*scanArgs)
 	neuron   func(*neuronArgs)
+	neuron4  func(*neuron4Args) // nil: NeuronBlocks loops over Neuron
 	spike    func(*spikeArgs)
 	gemm     func(*gemmArgs)
 	glu      func(*gluArgs) // nil: generic GLU
@@ -171,6 +186,58 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 				a.mask = &mask[t0]
 			}
 			im.neuron(&a)
+		}
+	}
+	k.NeuronBlocks = func(p []NeuronParams, x, s []float32, mask []uint16, st []NeuronState, T int) {
+		nb := len(p)
+		if T <= 0 || nb == 0 {
+			return
+		}
+		x = x[:nb*T*Lanes]
+		if s != nil {
+			s = s[:nb*T*Lanes]
+		}
+		if mask != nil {
+			mask = mask[:nb*T]
+		}
+		st = st[:nb]
+		b := 0
+		if im.neuron4 != nil {
+			for ; b+4 <= nb; b += 4 {
+				q := p[b : b+4]
+				if q[0].Reset > ResetNone || q[1].Reset != q[0].Reset || q[2].Reset != q[0].Reset || q[3].Reset != q[0].Reset ||
+					q[1].Strict != q[0].Strict || q[2].Strict != q[0].Strict || q[3].Strict != q[0].Strict {
+					break
+				}
+				mode := int(q[0].Reset) * 2
+				if q[0].Strict {
+					mode++
+				}
+				a := neuron4Args{p: &q[0], st: &st[b], mode: mode, xstride: T * Lanes * 4, mstride: T * 2}
+				for t0 := 0; t0 < T; t0 += neuronChunk / 4 {
+					n := min(neuronChunk/4, T-t0)
+					a.x, a.t = &x[(b*T+t0)*Lanes], n
+					a.s, a.mask = nil, nil
+					if s != nil {
+						a.s = &s[(b*T+t0)*Lanes]
+					}
+					if mask != nil {
+						a.mask = &mask[b*T+t0]
+					}
+					im.neuron4(&a)
+				}
+			}
+		}
+		for ; b < nb; b++ {
+			var sb []float32
+			var mb []uint16
+			if s != nil {
+				sb = s[b*T*Lanes : (b+1)*T*Lanes]
+			}
+			if mask != nil {
+				mb = mask[b*T : (b+1)*T]
+			}
+			k.Neuron(&p[b], x[b*T*Lanes:(b+1)*T*Lanes], sb, mb, &st[b], T)
 		}
 	}
 	k.SpikeAccum = func(y, wt []float32, mask []uint64, K, M int) {

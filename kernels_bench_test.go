@@ -145,6 +145,36 @@ func BenchmarkNeuron(b *testing.B) {
 	}
 }
 
+// BenchmarkNeuronBlocks runs all H/16 blocks through NeuronBlocks (AVX-512
+// interleaves four blocks); compare with BenchmarkNeuron.
+func BenchmarkNeuronBlocks(b *testing.B) {
+	for _, k := range variants(b) {
+		H, T := 256, 1024
+		b.Run(fmt.Sprintf("impl=%s/H=%d/T=%d", k.Name, H, T), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			nb := H / Lanes
+			ps := make([]NeuronParams, nb)
+			x := make([]float32, 0, nb*T*Lanes)
+			for i := range ps {
+				ps[i] = *pmbcParams(rng, false)
+				x = append(x, neuronDrive(rng, &ps[i], T)...)
+			}
+			mask := make([]uint16, nb*T)
+			st := make([]NeuronState, nb)
+			b.SetBytes(int64(H * T * 4))
+			best := time.Duration(1 << 62)
+			for b.Loop() {
+				t0 := time.Now()
+				clear(st)
+				k.NeuronBlocks(ps, x, nil, mask, st, T)
+				best = min(best, time.Since(t0))
+			}
+			b.ReportMetric(float64(H*T)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gneuronstep/s")
+			b.ReportMetric(float64(H*T)/best.Seconds()/1e9, "best_Gneuronstep/s")
+		})
+	}
+}
+
 // timeIt returns the median and the minimum wall time of f over n runs.
 func timeIt(n int, f func()) (median, fastest time.Duration) {
 	ds := make([]time.Duration, n)

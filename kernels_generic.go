@@ -17,6 +17,9 @@ func genericKernels() *Kernels {
 		Scan:       scanGeneric,
 		ScanSpikes: scanSpikesGeneric,
 		Neuron:     neuronGeneric,
+		NeuronBlocks: func(p []NeuronParams, x, s []float32, mask []uint16, st []NeuronState, T int) {
+			neuronBlocksGeneric(neuronGeneric, p, x, s, mask, st, T)
+		},
 		Gemm:       gemmGeneric,
 		SpikeAccum: spikeAccumGeneric,
 		GLU:        gluGeneric,
@@ -141,6 +144,34 @@ func neuronGeneric(p *NeuronParams, x, s []float32, mask []uint16, st *NeuronSta
 		if mask != nil {
 			mask[t] = bitsOut
 		}
+	}
+}
+
+// neuronBlocksGeneric is the definition of NeuronBlocks: neuron per block.
+func neuronBlocksGeneric(neuron func(*NeuronParams, []float32, []float32, []uint16, *NeuronState, int),
+	p []NeuronParams, x, s []float32, mask []uint16, st []NeuronState, T int) {
+	nb := len(p)
+	if T <= 0 || nb == 0 {
+		return
+	}
+	x = x[:nb*T*Lanes]
+	if s != nil {
+		s = s[:nb*T*Lanes]
+	}
+	if mask != nil {
+		mask = mask[:nb*T]
+	}
+	st = st[:nb]
+	for b := range nb {
+		var sb []float32
+		var mb []uint16
+		if s != nil {
+			sb = s[b*T*Lanes : (b+1)*T*Lanes]
+		}
+		if mask != nil {
+			mb = mask[b*T : (b+1)*T]
+		}
+		neuron(&p[b], x[b*T*Lanes:(b+1)*T*Lanes], sb, mb, &st[b], T)
 	}
 }
 

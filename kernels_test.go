@@ -93,6 +93,7 @@ func TestDispatch(t *testing.T) {
 		assert.NotNil(t, k.Scan)
 		assert.NotNil(t, k.ScanSpikes)
 		assert.NotNil(t, k.Neuron)
+		assert.NotNil(t, k.NeuronBlocks)
 		assert.NotNil(t, k.Gemm)
 		assert.NotNil(t, k.SpikeAccum)
 		assert.NotNil(t, k.GLU)
@@ -554,6 +555,63 @@ func TestNeuronVariants(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNeuronBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	g := generic()
+	for _, k := range variants(t) {
+		for _, nb := range []int{1, 3, 4, 5, 8, 9} {
+			for _, T := range []int{0, 1, 7, 67, 600, 1100} {
+				if testing.Short() && T == 600 {
+					continue
+				}
+				for mode := range 7 {
+					reset, strict := ResetMode(mode/2), mode%2 == 1
+					ps := make([]NeuronParams, nb)
+					for b := range ps {
+						ps[b] = *randNeuron(rng, reset, strict)
+						if mode == 6 { // mixed modes: blocks differ
+							ps[b].Reset, ps[b].Strict = ResetMode(b%3), b%2 == 0
+						}
+					}
+					x := make([]float32, nb*T*Lanes)
+					for b := range nb {
+						copy(x[b*T*Lanes:], neuronDrive(rng, &ps[b], T))
+					}
+					st0 := make([]NeuronState, nb)
+					for b := range st0 {
+						for l := range Lanes {
+							st0[b].M[l], st0[b].S[l], st0[b].R[l] = float32(rng.NormFloat64()), float32(rng.IntN(2)), rng.Float32()
+						}
+					}
+					// Reference: generic Neuron block by block.
+					sg, mg := make([]float32, nb*T*Lanes), make([]uint16, nb*T)
+					stg := slices.Clone(st0)
+					for b := range nb {
+						g.Neuron(&ps[b], x[b*T*Lanes:(b+1)*T*Lanes], sg[b*T*Lanes:(b+1)*T*Lanes], mg[b*T:(b+1)*T], &stg[b], T)
+					}
+					s, check := guarded(nb*T*Lanes, (nb+T)%4)
+					m := make([]uint16, nb*T+1)
+					m[nb*T] = 0xBEEF
+					st := slices.Clone(st0)
+					k.NeuronBlocks(ps, copyAt(x, T%4), s, m[:nb*T], st, T)
+					check(t, "s")
+					require.Equal(t, uint16(0xBEEF), m[nb*T])
+					require.Equal(t, sg, s, "%s nb=%d T=%d mode=%d", k.Name, nb, T, mode)
+					require.Equal(t, mg, m[:nb*T], "%s nb=%d T=%d mode=%d masks", k.Name, nb, T, mode)
+					for b := range nb {
+						require.True(t, sameState(stg[b], st[b]), "%s nb=%d T=%d mode=%d state of block %d", k.Name, nb, T, mode, b)
+					}
+					st2 := slices.Clone(st0)
+					k.NeuronBlocks(ps, x, nil, nil, st2, T)
+					for b := range nb {
+						require.True(t, sameState(stg[b], st2[b]), "nil outputs: state of block %d", b)
+					}
+				}
+			}
+		}
 	}
 }
 
