@@ -202,7 +202,8 @@ func (g *Group) readSymbolTable(btree, heapAddr uint64) error {
 		for i := 0; i < count && sr.err == nil; i++ {
 			nameOff := sr.off()
 			obj := sr.off()
-			sr.skip(4 + 4 + 16)
+			cache := sr.u32()
+			sr.skip(4 + 16)
 			if sr.err != nil {
 				break
 			}
@@ -214,7 +215,11 @@ func (g *Group) readSymbolTable(btree, heapAddr uint64) error {
 			if end < 0 {
 				return fmt.Errorf("hdf5: %s: unterminated name in the local heap", sctx)
 			}
-			g.links = append(g.links, link{name: string(nm[:end]), addr: obj})
+			l := link{name: string(nm[:end]), addr: obj}
+			if cache == 2 { // soft link: the target lives in the local heap
+				l.target = "soft"
+			}
+			g.links = append(g.links, l)
 		}
 		if sr.err != nil {
 			return sr.err

@@ -328,3 +328,26 @@ func FuzzOpen(f *testing.F) {
 		_ = readAll(patched(bases, which, cut, patch))
 	})
 }
+
+func TestUnsupportedFeatures(t *testing.T) {
+	f, err := Open("testdata/unsupported.hdf")
+	require.NoError(t, err)
+	for name, want := range map[string]string{
+		"compound":   "datatype compound is not supported",
+		"enum_bool":  "datatype enum is not supported",
+		"big_endian": "big-endian or VAX floats are not supported",
+		"lzf":        "lzf filter is not supported",
+		"soft":       "soft and external links are not supported",
+	} {
+		_, err := f.Root().Dataset(name)
+		assert.ErrorContains(t, err, want, name)
+		assert.ErrorContains(t, err, "/"+name, "the error names the object")
+	}
+	d, err := f.Root().Dataset("ok")
+	require.NoError(t, err)
+	v, err := d.Float32()
+	require.NoError(t, err)
+	assert.Equal(t, []float32{0, 1, 2}, v)
+	_, err = f.Root().Members()
+	assert.ErrorContains(t, err, "soft and external links")
+}

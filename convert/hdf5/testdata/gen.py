@@ -113,6 +113,15 @@ with h5py.File('dense_latest.h5', 'w', libver='latest') as f:
     for i in range(10):
         d.attrs['a%d' % i] = np.int32(i * 7)
 
+# Features the reader refuses, each with an error naming it (no golden: unsupported.hdf).
+with h5py.File('unsupported.hdf', 'w') as f:
+    f.create_dataset('compound', data=np.array([(1, 2.0)], dtype=[('a', '<i4'), ('b', '<f8')]))
+    f.create_dataset('enum_bool', data=np.array([True, False]))
+    f.create_dataset('big_endian', data=np.array([1.0, 2.0], dtype='>f8'))
+    f.create_dataset('lzf', data=np.arange(100, dtype=np.float32), compression='lzf')
+    f.create_dataset('ok', data=np.arange(3, dtype=np.float32))
+    f['soft'] = h5py.SoftLink('/ok')
+
 # Superblock version 2 (libver v108): object header v2, link messages, new-style groups.
 with h5py.File('v108.h5', 'w', libver=('v108', 'v108')) as f:
     nir_like(f, True)
