@@ -616,3 +616,19 @@ func sum64(v []float32) float64 {
 	}
 	return s
 }
+
+func TestSnnTorchParametersMismatch(t *testing.T) {
+	dir := t.TempDir()
+	pt, err := os.ReadFile(fixture("snntorch_model_noDelay_bias_ref_zero.pt"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "model_x.pt"), pt, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "parameters_x.json"), []byte(`{"nb_hidden": 38, "alpha_r": 0.6, "beta_r": 0.9}`), 0o644))
+	_, err = ConvertSnnTorch(filepath.Join(dir, "model_x.pt"), Options{})
+	assert.ErrorContains(t, err, "alpha_r = 0.6, the state dict has 0.55")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "parameters_x.json"), []byte(`{"nb_hidden": 40}`), 0o644))
+	_, err = ConvertSnnTorch(filepath.Join(dir, "model_x.pt"), Options{})
+	assert.ErrorContains(t, err, "nb_hidden = 40, the state dict has 38")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "parameters_x.json"), []byte(`{not json`), 0o644))
+	_, err = ConvertSnnTorch(filepath.Join(dir, "model_x.pt"), Options{})
+	assert.ErrorContains(t, err, "parameters_x.json")
+}
