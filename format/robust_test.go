@@ -327,7 +327,7 @@ func camel(s string) string {
 func TestOpsMDMatchesRegistry(t *testing.T) {
 	md, err := os.ReadFile("OPS.md")
 	require.NoError(t, err)
-	row := regexp.MustCompile(`(?m)^\| ([A-Za-z0-9, ]+) \| (.+?) \| (.+?) \| (.+?) \| (.+?) \| (.+?) \|$`)
+	row := regexp.MustCompile(`(?m)^\| ([A-Za-z0-9, ]+) \| (.+?) \| (.+?) \| (.+?) \| (.+?) \| (.+?) \| (\d+|version) \|$`)
 	names := func(cell string) []string {
 		var out []string
 		for _, p := range strings.Split(cell, ",") {
@@ -374,6 +374,7 @@ func TestOpsMDMatchesRegistry(t *testing.T) {
 			assert.Equal(t, attrs, names(m[4]), "%s attributes", op)
 			assert.Equal(t, state, names(m[5]), "%s state", op)
 			assert.Equal(t, spec.Temporal, strings.HasPrefix(m[6], "yes"), "%s temporal", op)
+			assert.Equal(t, strconv.Itoa(spec.Version), m[7], "%s version", op)
 			heading := regexp.MustCompile(`(?m)^## (.*, )?` + op + `(,.*)?$`)
 			assert.True(t, heading.Match(md), "%s has no section", op)
 		}
