@@ -12,6 +12,9 @@ import "github.com/klauspost/cpuid/v2"
 func scanAVX512(a *scanArgs)
 
 //go:noescape
+func scanSpikesAVX512(a *scanArgs)
+
+//go:noescape
 func scanAVX2(a *scanArgs)
 
 //go:noescape
@@ -55,13 +58,14 @@ func hasAVX2() bool { return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) }
 // variants (AVX2 GLU leaves n%8 trailing elements to the generic Go).
 // NeuronBlocks interleaves four blocks in AVX-512 assembly; in AVX2 it loops
 // over the assembly Neuron.
-// ScanSpikes expands each chunk of lane masks to 0/1 floats on the stack and
-// runs the assembly Scan. PMBCPass reuses the generic Go.
+// ScanSpikes is assembly in AVX-512 (a zeroing masked move makes u from the
+// lane mask); AVX2 expands each chunk of masks to 0/1 floats on the stack
+// (table lookup) and runs the assembly Scan. PMBCPass reuses the generic Go.
 func archKernels() []*Kernels {
 	var ks []*Kernels
 	if hasAVX512() {
 		ks = append(ks, asmKernels(VariantAVX512, asmImpl{
-			scan: scanAVX512, neuron: neuronAVX512, neuron4: neuron4AVX512, spike: spikeAccumAVX512, gemm: gemmAVX512,
+			scan: scanAVX512, scanSpikes: scanSpikesAVX512, neuron: neuronAVX512, neuron4: neuron4AVX512, spike: spikeAccumAVX512, gemm: gemmAVX512,
 			glu: gluAVX512, gluTail: true, width: 16, gemmWide: 64,
 		}))
 	}

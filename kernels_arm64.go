@@ -19,8 +19,9 @@ func gemmNEON(a *gemmArgs)
 // archKernels returns the NEON variant (Advanced SIMD is mandatory on arm64).
 //
 // Per kernel: Scan, Neuron, Gemm and SpikeAccum are NEON assembly. ScanSpikes
-// expands lane masks to 0/1 floats and runs the NEON Scan. GLU and PMBCPass
-// reuse the generic Go.
+// expands lane masks to 0/1 floats (table lookup) and runs the NEON Scan.
+// NeuronBlocks loops over the NEON Neuron. GLU and PMBCPass reuse the
+// generic Go.
 func archKernels() []*Kernels {
 	return []*Kernels{asmKernels(VariantNEON, asmImpl{
 		scan: scanNEON, neuron: neuronNEON, spike: spikeAccumNEON, gemm: gemmNEON,

@@ -83,16 +83,29 @@ const (
 
 // asmImpl is one ISA's set of assembly kernels plus its register widths.
 type asmImpl struct {
-	scan     func(*scanArgs)
-	neuron   func(*neuronArgs)
-	neuron4  func(*neuron4Args) // nil: NeuronBlocks loops over Neuron
-	spike    func(*spikeArgs)
-	gemm     func(*gemmArgs)
-	glu      func(*gluArgs) // nil: generic GLU
-	gluTail  bool           // glu handles any n (else n%width is done in Go)
-	width    int            // floats per vector register (SpikeAccum/Gemm column granule)
-	gemmWide int            // columns of the wide Gemm tile
+	scan func(*scanArgs)
+	// scanSpikes reads u as uint16 lane masks (scanArgs.u points to them);
+	// nil: masks are expanded to floats in Go and scan runs.
+	scanSpikes func(*scanArgs)
+	neuron     func(*neuronArgs)
+	neuron4    func(*neuron4Args) // nil: NeuronBlocks loops over Neuron
+	spike      func(*spikeArgs)
+	gemm       func(*gemmArgs)
+	glu        func(*gluArgs) // nil: generic GLU
+	gluTail    bool           // glu handles any n (else n%width is done in Go)
+	width      int            // floats per vector register (SpikeAccum/Gemm column granule)
+	gemmWide   int            // columns of the wide Gemm tile
 }
+
+// maskFloats[b] holds the 8 floats 0/1 of the bits of byte b, LSB first.
+var maskFloats = func() (t [256][8]float32) {
+	for b := range t {
+		for i := range 8 {
+			t[b][i] = float32(b >> i & 1)
+		}
+	}
+	return t
+}()
 
 func ptr(s []float32) *float32 {
 	if len(s) == 0 {
@@ -143,14 +156,29 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 			return
 		}
 		mask, y = mask[:T], y[:T*Lanes]
+		if im.scanSpikes != nil {
+			N := p.N
+			nl := N * Lanes
+			a := scanArgs{
+				aRe: ptr(p.ARe[:nl]), aIm: ptr(p.AIm[:nl]), bRe: ptr(p.BRe[:nl]), bIm: ptr(p.BIm[:nl]),
+				cRe: ptr(p.CRe[:nl]), cIm: ptr(p.CIm[:nl]), d: ptr(p.D[:Lanes]),
+				xRe: ptr(xRe[:nl]), xIm: ptr(xIm[:nl]), n: N,
+			}
+			tc := max(1, scanChunkWork/max(N, 1))
+			for t0 := 0; t0 < T; t0 += tc {
+				n := min(tc, T-t0)
+				a.u, a.y, a.t = (*float32)(unsafe.Pointer(&mask[t0])), &y[t0*Lanes], n
+				im.scanSpikes(&a)
+			}
+			return
+		}
 		var buf [scanSpikesChunk * Lanes]float32
 		for t0 := 0; t0 < T; t0 += scanSpikesChunk {
 			n := min(scanSpikesChunk, T-t0)
 			for t := range n {
 				m := mask[t0+t]
-				for l := range Lanes {
-					buf[t*Lanes+l] = float32(m >> uint(l) & 1)
-				}
+				copy(buf[t*Lanes:t*Lanes+8], maskFloats[m&0xff][:])
+				copy(buf[t*Lanes+8:t*Lanes+16], maskFloats[m>>8][:])
 			}
 			k.Scan(p, buf[:n*Lanes], y[t0*Lanes:], xRe, xIm, n)
 		}

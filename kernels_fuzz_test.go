@@ -64,11 +64,27 @@ func FuzzScan(f *testing.F) {
 		generic().Scan(p, u, yg, xrg, xig, T)
 		scale, _ := scanScale(p, u, make([]float32, N*Lanes), make([]float32, N*Lanes), T)
 		gain := scanGain(p, T)
+		// Spike input: u > 0 fires.
+		mask := make([]uint16, T)
+		us := make([]float32, T*Lanes)
+		for i, v := range u {
+			if v > 0 {
+				mask[i/Lanes] |= 1 << (i % Lanes)
+				us[i] = 1
+			}
+		}
+		ysg := make([]float32, T*Lanes)
+		generic().ScanSpikes(p, mask, ysg, make([]float32, N*Lanes), make([]float32, N*Lanes), T)
+		sscale, _ := scanScale(p, us, make([]float32, N*Lanes), make([]float32, N*Lanes), T)
 		for _, k := range variants(t) {
 			y := make([]float32, T*Lanes)
 			k.Scan(p, u, y, make([]float32, N*Lanes), make([]float32, N*Lanes), T)
 			for i := range y {
 				require.InDelta(t, yg[i], y[i], ScanTolerance*gain*scale[i]+1e-30, "%s N=%d T=%d i=%d", k.Name, N, T, i)
+			}
+			k.ScanSpikes(p, mask, y, make([]float32, N*Lanes), make([]float32, N*Lanes), T)
+			for i := range y {
+				require.InDelta(t, ysg[i], y[i], ScanTolerance*gain*sscale[i]+1e-30, "%s ScanSpikes N=%d T=%d i=%d", k.Name, N, T, i)
 			}
 		}
 	})
