@@ -5,15 +5,18 @@
 // compiled) and assembly twins, selected once through cpuid:
 //
 //	variant  ISA condition                    assembly kernels
-//	avx512   AVX-512 F+VL+BW+DQ, AVX2, FMA3   Scan, Neuron, Gemm, SpikeAccum, GLU
+//	avx512   AVX-512 F+VL+BW+DQ, AVX2, FMA3   Scan, ScanSpikes, Neuron, NeuronBlocks (4 blocks
+//	                                          interleaved), Gemm, SpikeAccum, GLU
 //	avx2     AVX2 + FMA3                      Scan, Neuron, Gemm, SpikeAccum, GLU
 //	neon     arm64 (always)                   Scan, Neuron, Gemm, SpikeAccum
 //	generic  any (and the purego build tag)   none
 //
-// In every assembly variant ScanSpikes expands the lane masks to 0/1 floats
-// and runs the assembly Scan, and PMBCPass is the generic Go; on NEON GLU is
-// the generic Go too. Variants lists what this CPU runs, Select picks one,
-// Default picks the best or the one named by SPIKESSM_KERNELS.
+// Where a variant has no assembly for a kernel it reuses another: ScanSpikes
+// expands lane masks to 0/1 floats (table lookup) and runs the variant's
+// Scan; NeuronBlocks loops over the variant's Neuron; PMBCPass is always the
+// generic Go, and so is GLU on NEON. Variants lists what this CPU runs,
+// Select picks one, Default picks the best or the one named by
+// SPIKESSM_KERNELS.
 //
 // Results across variants: Neuron (spikes, masks and state) and SpikeAccum
 // are bit-identical to generic; Scan/ScanSpikes, Gemm and GLU agree within
