@@ -27,6 +27,9 @@ func WithKernels(v spikessm.Variant) Option { return func(c *config) { c.variant
 // WithWorkers sets how many goroutines a Run may use (default GOMAXPROCS; values < 1 mean 1).
 func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
 
+// withoutValidation skips format validation (tests of the runtime's own checks).
+func withoutValidation() Option { return func(c *config) { c.noValidate = true } }
+
 // Model is a loaded, compiled model. It is immutable and safe for concurrent use (see the
 // package documentation).
 type Model struct {

@@ -189,7 +189,8 @@ func withLast(s []int, c int) []int {
 
 // rowOp is an op computing each row of (…, C) independently.
 type rowOp struct {
-	c    int // required last dimension (0 = any)
+	c     int  // required last dimension when fixed
+	fixed bool
 	outC func(c int) int
 	fn   func(x *execCtx, w int, in, out []float32, c int)
 }
@@ -199,7 +200,7 @@ func (o *rowOp) infer(in [][]int) ([][]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.c > 0 && c != o.c {
+	if o.fixed && c != o.c {
 		return nil, fmt.Errorf("input has %d channels (shape %v), the parameters have %d", c, in[0], o.c)
 	}
 	oc := c
@@ -241,7 +242,7 @@ func buildLayerNorm(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 		return nil, err
 	}
 	c := gs[0]
-	return &rowOp{c: c, fn: func(_ *execCtx, _ int, in, out []float32, c int) {
+	return &rowOp{c: c, fixed: true, fn: func(_ *execCtx, _ int, in, out []float32, c int) {
 		var s float64
 		for _, v := range in {
 			s += float64(v)
@@ -292,7 +293,7 @@ func buildBatchNorm(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 		scale[j] = float32(s)
 		shift[j] = float32(float64(b[j]) - float64(mu[j])*s)
 	}
-	return &rowOp{c: c, fn: func(_ *execCtx, _ int, in, out []float32, _ int) {
+	return &rowOp{c: c, fixed: true, fn: func(_ *execCtx, _ int, in, out []float32, _ int) {
 		for j, v := range in {
 			out[j] = v*scale[j] + shift[j]
 		}
@@ -366,7 +367,7 @@ func buildThresholdScale(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 	for j, v := range l {
 		vth[j] = float32(math.Exp(float64(v)))
 	}
-	return &rowOp{c: ls[0], fn: func(_ *execCtx, _ int, in, out []float32, _ int) {
+	return &rowOp{c: ls[0], fixed: true, fn: func(_ *execCtx, _ int, in, out []float32, _ int) {
 		for j, v := range in {
 			out[j] = v / vth[j]
 		}
@@ -559,12 +560,7 @@ func (l *linear) run(x *execCtx) error {
 	rows, _ := x.in[0].rowsC()
 	path := pathDense
 	if l.spikeIn {
-		ones := 0
-		for _, v := range x.in[0].data {
-			if v != 0 {
-				ones++
-			}
-		}
+		ones := countNonzero(x.in[0].data)
 		rate := float64(ones) / float64(max(1, rows*l.k))
 		if l.sparseOK && rate < l.cross {
 			path = pathSparse
@@ -588,6 +584,16 @@ func (l *linear) run(x *execCtx) error {
 		x.par(chunks(rows), l, work)
 	}
 	return nil
+}
+
+// countNonzero counts the non-zero values (±0 count as zero) without branches.
+func countNonzero(d []float32) int {
+	n := 0
+	for _, v := range d {
+		u := math.Float32bits(v) << 1 // drop the sign
+		n += int((u | -u) >> 31)
+	}
+	return n
 }
 
 func (l *linear) initRows(y []float32, n int) {

@@ -3,9 +3,9 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/spikessm/spikessm"
 )
@@ -294,10 +294,17 @@ func (o *sdn) item(x *execCtx, w, i int) {
 
 // relu clamps negative values (and −0, NaN with the sign bit) to +0 without branches.
 func relu(d []float32) {
-	for i, v := range d {
-		u := math.Float32bits(v)
-		u &^= uint32(int32(u) >> 31)
-		d[i] = math.Float32frombits(u)
+	u := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(d))), len(d))
+	i := 0
+	for ; i+4 <= len(u); i += 4 {
+		a, b, c, e := u[i], u[i+1], u[i+2], u[i+3]
+		u[i] = a &^ uint32(int32(a)>>31)
+		u[i+1] = b &^ uint32(int32(b)>>31)
+		u[i+2] = c &^ uint32(int32(c)>>31)
+		u[i+3] = e &^ uint32(int32(e)>>31)
+	}
+	for ; i < len(u); i++ {
+		u[i] &^= uint32(int32(u[i]) >> 31)
 	}
 }
 

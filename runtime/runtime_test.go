@@ -489,6 +489,11 @@ func TestBadModels(t *testing.T) {
 			data := g.model(3, "y")
 			_, err := LoadBytes(data)
 			require.Error(t, err)
+			require.ErrorContains(t, err, "validation failed")
+			// The runtime's own checks catch it too, naming the node.
+			_, err = LoadBytes(data, withoutValidation())
+			require.Error(t, err)
+			require.Contains(t, err.Error(), "node")
 			t.Log(err)
 		})
 	}
@@ -598,11 +603,17 @@ func FuzzLoadBytes(f *testing.F) {
 	f.Add(mustToy(f))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := LoadBytes(data, WithWorkers(1))
-		if err != nil {
-			return
+		// Validated and unvalidated loads: the runtime's own checks must hold on their own.
+		for _, opts := range [][]Option{{WithWorkers(1)}, {WithWorkers(1), withoutValidation()}} {
+			m, err := LoadBytes(data, opts...)
+			if err != nil {
+				continue
+			}
+			_, _ = m.Run(context.Background(), Tensor{Shape: []int{1, 4, 3}, Data: make([]float32, 12)})
+			if s, err := m.NewSession(1); err == nil {
+				_, _ = s.Step(make([]float32, s.Features()))
+			}
 		}
-		_, _ = m.Run(context.Background(), Tensor{Shape: []int{1, 4, 3}, Data: make([]float32, 12)})
 	})
 }
 
