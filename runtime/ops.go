@@ -189,10 +189,10 @@ func withLast(s []int, c int) []int {
 
 // rowOp is an op computing each row of (…, C) independently.
 type rowOp struct {
-	c     int  // required last dimension when fixed
+	c     int // required last dimension when fixed
 	fixed bool
-	outC func(c int) int
-	fn   func(x *execCtx, w int, in, out []float32, c int)
+	outC  func(c int) int
+	fn    func(x *execCtx, w int, in, out []float32, c int)
 }
 
 func (o *rowOp) infer(in [][]int) ([][]int, error) {
