@@ -177,8 +177,17 @@ func (f *File) heapBlock(h *fractalHeap, off uint64, ctx string) (addr, blkOff, 
 	return 0, 0, 0, fmt.Errorf("hdf5: %s: heap offset %d beyond the heap", ctx, off)
 }
 
-// v2BTreeRecords returns the records of a version 2 B-tree whose root is a
-// leaf.
+// encSize is H5VM_limit_enc_size: the bytes needed to encode counts up to n.
+func encSize(n uint64) int {
+	b := 0
+	for n > 1 {
+		n >>= 1
+		b++
+	}
+	return b/8 + 1
+}
+
+// v2BTreeRecords returns every record of a version 2 B-tree, in key order.
 func (f *File) v2BTreeRecords(addr uint64, wantType uint8, ctx string) ([][]byte, error) {
 	ctx += " (v2 B-tree)"
 	r := f.reader(addr, ctx)
@@ -186,14 +195,14 @@ func (f *File) v2BTreeRecords(addr uint64, wantType uint8, ctx string) ([][]byte
 	r.sig("BTHD")
 	r.u8()
 	typ := r.u8()
-	r.u32() // node size
+	nodeSize := uint64(r.u32())
 	recSize := int(r.u16())
-	depth := r.u16()
+	depth := int(r.u16())
 	r.u8()
 	r.u8()
 	root := r.off()
 	n := int(r.u16())
-	r.length()
+	total := r.length()
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -203,27 +212,92 @@ func (f *File) v2BTreeRecords(addr uint64, wantType uint8, ctx string) ([][]byte
 	if typ != wantType {
 		return nil, fmt.Errorf("hdf5: %s: B-tree type %d, want %d", ctx, typ, wantType)
 	}
-	if depth != 0 {
-		return nil, fmt.Errorf("hdf5: %s: B-trees of depth %d are not supported (only a leaf root)", ctx, depth)
+	if recSize < 1 || nodeSize < 16 || nodeSize > uint64(len(f.data)) || depth > maxBTreeDepth {
+		return nil, fmt.Errorf("hdf5: %s: invalid header (node size %d, record size %d, depth %d)", ctx, nodeSize, recSize, depth)
+	}
+	if total > uint64(len(f.data)/recSize) {
+		return nil, fmt.Errorf("hdf5: %s: %d records cannot fit in the file", ctx, total)
 	}
 	if root == undef || n == 0 {
 		return nil, nil
 	}
-	lr := f.reader(root, ctx)
-	lr.sig("BTLF")
-	lr.u8()
-	if t := lr.u8(); lr.err == nil && t != typ {
-		return nil, fmt.Errorf("hdf5: %s: leaf type %d, want %d", ctx, t, typ)
+	// Per-depth sizes of the child pointers, as H5B2 computes them.
+	maxNrec := make([]uint64, depth+1)
+	cumMax := make([]uint64, depth+1)
+	cumSize := make([]int, depth+1)
+	maxNrec[0] = (nodeSize - 10) / uint64(recSize)
+	cumMax[0] = maxNrec[0]
+	cumSize[0] = encSize(cumMax[0])
+	nrecSize := encSize(maxNrec[0])
+	for d := 1; d <= depth; d++ {
+		ptr := uint64(f.offSize + nrecSize)
+		if d > 1 {
+			ptr += uint64(cumSize[d-1])
+		}
+		maxNrec[d] = (nodeSize - 10) / (uint64(recSize) + ptr)
+		cumMax[d] = (maxNrec[d]+1)*cumMax[d-1] + maxNrec[d]
+		cumSize[d] = encSize(cumMax[d])
 	}
-	if recSize < 1 || n*recSize > len(lr.b)-lr.pos {
-		return nil, fmt.Errorf("hdf5: %s: %d records of %d bytes beyond the file", ctx, n, recSize)
+	var out [][]byte
+	seen := map[uint64]bool{}
+	var walk func(addr uint64, n, d int) error
+	walk = func(addr uint64, n, d int) error {
+		if seen[addr] {
+			return fmt.Errorf("hdf5: %s: node %d visited twice", ctx, addr)
+		}
+		seen[addr] = true
+		nr := f.reader(addr, ctx)
+		if d == 0 {
+			nr.sig("BTLF")
+		} else {
+			nr.sig("BTIN")
+		}
+		nr.u8()
+		if t := nr.u8(); nr.err == nil && t != typ {
+			return fmt.Errorf("hdf5: %s: node type %d, want %d", ctx, t, typ)
+		}
+		if nr.err != nil {
+			return nr.err
+		}
+		if n < 0 || n*recSize > len(nr.b)-nr.pos || uint64(n) > maxNrec[d] {
+			return fmt.Errorf("hdf5: %s: node with %d records of %d bytes is invalid", ctx, n, recSize)
+		}
+		recs := make([][]byte, n)
+		for i := range recs {
+			recs[i] = nr.bytes(recSize)
+		}
+		if d == 0 {
+			out = append(out, recs...)
+			return nr.err
+		}
+		type child struct {
+			addr uint64
+			n    int
+		}
+		kids := make([]child, n+1)
+		for i := range kids {
+			kids[i].addr = nr.off()
+			kids[i].n = int(nr.uN(nrecSize))
+			if d > 1 {
+				nr.uN(cumSize[d-1])
+			}
+		}
+		if nr.err != nil {
+			return nr.err
+		}
+		// In-order: child 0, record 0, child 1, record 1, ..., child n.
+		for i, k := range kids {
+			if err := walk(k.addr, k.n, d-1); err != nil {
+				return err
+			}
+			if i < n {
+				out = append(out, recs[i])
+			}
+		}
+		return nil
 	}
-	out := make([][]byte, n)
-	for i := range out {
-		out[i] = lr.bytes(recSize)
-	}
-	if lr.err != nil {
-		return nil, lr.err
+	if err := walk(root, n, depth); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

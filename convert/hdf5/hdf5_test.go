@@ -107,6 +107,7 @@ func TestAgainstH5py(t *testing.T) {
 			ra, err := f.Root().Attrs()
 			require.NoError(t, err)
 			compareAttrs(t, "/", ra, g.Groups["/"].Attrs)
+			assert.Len(t, groups, len(g.Groups)-1, "every group h5py lists (but the root) is walked")
 			for _, gp := range groups {
 				wg, ok := g.Groups[gp]
 				require.True(t, ok, gp)

@@ -109,6 +109,9 @@ with h5py.File('dense_latest.h5', 'w', libver='latest') as f:
     for i in range(12):
         g.attrs['attr%02d' % i] = np.float64(i) / 4
     g.attrs['long_string'] = 'x' * 300
+    deep = f.create_group('deep_btree')  # enough links for a v2 B-tree of depth >= 1
+    for i in range(120):
+        deep.create_group('n%03d' % i)
     d = g['d03']
     for i in range(10):
         d.attrs['a%d' % i] = np.int32(i * 7)
