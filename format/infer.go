@@ -255,8 +255,9 @@ func inferGLU(c *inferCtx) []value {
 	if isFixed(l) {
 		if l.Value%2 != 0 {
 			c.shapeErr(0, "an even last dimension (…, 2C)", dimsString(x.dims))
+		} else {
+			half = Fixed(l.Value / 2)
 		}
-		half = Fixed(l.Value / 2)
 	}
 	return []value{c.out(x, withLast(x.dims, half), true)}
 }
