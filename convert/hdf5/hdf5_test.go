@@ -273,9 +273,9 @@ func readAll(data []byte) error {
 func TestTruncationAndCorruption(t *testing.T) {
 	for fi, data := range allTestFiles(t) {
 		require.NoError(t, readAll(data))
-		step := max(1, len(data)/3000)
+		step := max(1, len(data)/1500)
 		if testing.Short() {
-			step = max(1, len(data)/500)
+			step = max(1, len(data)/300)
 		}
 		// Truncation: every prefix must fail (the last object lives at the end)
 		// or succeed, but never panic.
