@@ -1,7 +1,10 @@
 package format
 
 import (
+	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -245,4 +248,36 @@ func TestDeriveStepStateInFileOrder(t *testing.T) {
 	}
 	assert.Equal(t, []string{"pool.state.sum", "pool.state.count", "lif.state.m", "lif.state.s", "lif.state.r", "s4d.state.x_re", "s4d.state.x_im"}, names)
 	assert.Equal(t, "MeanPool", st.Nodes[0].Op, "nodes keep their file positions")
+}
+
+func TestFileErrorsAndReaderAtFailures(t *testing.T) {
+	b := smallBuilder(t)
+	err := b.WriteFile(filepath.Join(t.TempDir(), "no", "such", "dir", "m.ssm"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "m.ssm")
+
+	_, err = OpenReaderAt(filepath.Join(t.TempDir(), "missing.ssm"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	data, err := b.Bytes()
+	require.NoError(t, err)
+	// a reader that fails after the header: open works, weights and hash report the error
+	fbEnd := 4 + int(binary.LittleEndian.Uint32(data))
+	m, err := FromReaderAt(readerAt(data[:fbEnd]), int64(len(data)))
+	require.NoError(t, err)
+	w, _ := m.Tensor("head.w")
+	_, err = w.Float32()
+	require.ErrorContains(t, err, `tensor "head.w": read`)
+	_, err = m.HashErr()
+	require.Error(t, err)
+	assert.Equal(t, [32]byte{}, m.Hash())
+	ve := validationErr(t, m)
+	problem(t, ve, ProblemBuffer, `tensor "head.w"`)
+	assert.Contains(t, Describe(m).Notes[0], "hash")
+
+	// declared sizes smaller than the header
+	_, err = FromReaderAt(readerAt(data), 11)
+	require.ErrorContains(t, err, "too short")
+	_, err = FromReaderAt(readerAt(data), int64(fbEnd-1))
+	require.ErrorContains(t, err, "truncated")
 }
