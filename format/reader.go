@@ -445,8 +445,9 @@ func (t *Tensor) inBounds() bool {
 }
 
 // Bytes returns the tensor's raw little-endian bytes: a zero-copy view into the
-// file for Open and FromBytes. It returns nil if the buffer lies outside the file
-// or cannot be read (Validate and ReadBytes say why).
+// file for Open and FromBytes. Never modify it: for Open it is a read-only mapping
+// (a write faults). It returns nil if the buffer lies outside the file or cannot be
+// read (Validate and ReadBytes say why).
 func (t *Tensor) Bytes() []byte {
 	b, _ := t.ReadBytes()
 	return b
