@@ -66,6 +66,18 @@ func OpenBytes(data []byte) (*File, error) {
 	return f, nil
 }
 
+// IsHDF5 reports whether data starts like an HDF5 file (the signature at
+// offset 0 or after a user block of 512, 1024, 2048, ... bytes). It is a
+// cheap content check for format detection; OpenBytes does the parsing.
+func IsHDF5(data []byte) bool {
+	for off := 0; off+len(signature) <= len(data); off = nextSBOffset(off) {
+		if bytes.Equal(data[off:off+len(signature)], signature) {
+			return true
+		}
+	}
+	return false
+}
+
 func nextSBOffset(off int) int {
 	if off == 0 {
 		return 512

@@ -190,6 +190,17 @@ func TestAgainstH5py(t *testing.T) {
 	}
 }
 
+func TestIsHDF5(t *testing.T) {
+	for _, p := range []string{"testdata/tiny_v0.h5", "testdata/tiny_latest.h5", "../../testdata/checkpoints/nir/lif_norse.nir"} {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		assert.True(t, IsHDF5(b), p)
+		assert.False(t, IsHDF5(b[1:]), p)
+	}
+	assert.False(t, IsHDF5(nil))
+	assert.False(t, IsHDF5([]byte("PK\x03\x04 a zip")))
+}
+
 func TestAPIErrors(t *testing.T) {
 	f, err := Open("testdata/compact_nested.h5")
 	require.NoError(t, err)
