@@ -175,6 +175,36 @@ var supported = []string{"Input", "Output", "Flatten", "Affine", "Linear", "Scal
 
 func isNeuron(t string) bool { return t == "LIF" || t == "CubaLIF" || t == "IF" }
 
+// knownParams lists the numeric parameters each NIR type may carry; any
+// other one is reported rather than ignored.
+var knownParams = map[string][]string{
+	"Input": {"shape"}, "Output": {"shape"}, "Identity": {"shape"},
+	"Flatten": {"start_dim", "end_dim"},
+	"Affine":  {"weight", "bias"}, "Linear": {"weight"}, "Scale": {"scale"},
+	"Threshold": {"threshold"},
+	"LIF":       {"tau", "r", "v_leak", "v_threshold", "v_reset"},
+	"CubaLIF":   {"tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"},
+	"IF":        {"r", "v_threshold", "v_reset"},
+	"LI":        {"tau", "r", "v_leak"},
+	"I":         {"r"},
+	"CubaLI":    {"tau_syn", "tau_mem", "r", "v_leak", "w_in"},
+}
+
+func checkParams(n *node) error {
+	var unknown []string
+	for k := range n.params {
+		if k == "input_type" || k == "output_type" || contains(knownParams[n.typ], k) {
+			continue
+		}
+		unknown = append(unknown, k)
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("nir: node %q (%s): unknown parameters %v (known: %v)", n.name, n.typ, unknown, knownParams[n.typ])
+	}
+	return nil
+}
+
 func (e *emitter) emitNIR(fl *flat) (format.Graph, error) {
 	ins := map[string][]string{}
 	outs := map[string][]string{}
@@ -193,6 +223,9 @@ func (e *emitter) emitNIR(fl *flat) (format.Graph, error) {
 		case "Identity", "Flatten", "Affine", "Linear", "Scale", "Threshold", "LIF", "CubaLIF", "IF", "LI", "I", "CubaLI":
 		default:
 			return format.Graph{}, fmt.Errorf("nir: node %q: NIR type %q is not supported (supported: %s)", name, n.typ, strings.Join(supported, ", "))
+		}
+		if err := checkParams(n); err != nil {
+			return format.Graph{}, err
 		}
 	}
 	if len(inputs) != 1 {

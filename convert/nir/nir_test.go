@@ -503,6 +503,25 @@ func TestErrors(t *testing.T) {
 	assert.Error(t, err, "a CNN state dict is not a snnTorch net")
 }
 
+func TestUnknownParameter(t *testing.T) {
+	v := func(x ...float64) *param { return &param{shape: []int{len(x)}, f64: x} }
+	g := &graph{nodes: map[string]*node{
+		"input":  {typ: "Input", params: map[string]*param{"shape": v(1)}},
+		"lif":    {typ: "LIF", params: map[string]*param{"tau": v(1e-3), "r": v(1), "v_leak": v(0), "v_threshold": v(1), "refractory": v(2)}},
+		"output": {typ: "Output", params: map[string]*param{}},
+	}, edges: [][2]string{{"input", "lif"}, {"lif", "output"}}}
+	for k, n := range g.nodes {
+		n.name = k
+		g.order = append(g.order, k)
+	}
+	sort.Strings(g.order)
+	fl, err := flatten(g)
+	require.NoError(t, err)
+	e := &emitter{dt: 1e-4, disc: Euler, tensors: map[string]bool{}}
+	_, err = e.emitNIR(fl)
+	assert.ErrorContains(t, err, `node "lif" (LIF): unknown parameters [refractory]`)
+}
+
 // A graph with a cycle that is not a neuron recurrence, built in memory.
 func TestUnsupportedCycle(t *testing.T) {
 	mk := func(typ string, params map[string]*param) *node {
