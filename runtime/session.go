@@ -44,7 +44,12 @@ func (m *Model) NewSession(batch int) (*Session, error) {
 	p := m.step
 	vi := p.inputInfo[0]
 	feat := -1
-	if len(vi.Shape) == 2 && vi.Shape[1].Value > 0 {
+	inShape := func(f int) []int { return []int{batch, f} }
+	switch {
+	case len(vi.Shape) == 1: // ids (B) of an Embedding model
+		feat = 1
+		inShape = func(int) []int { return []int{batch} }
+	case len(vi.Shape) == 2 && vi.Shape[1].Value > 0:
 		feat = int(vi.Shape[1].Value)
 	}
 	if feat < 0 {
@@ -54,7 +59,7 @@ func (m *Model) NewSession(batch int) (*Session, error) {
 			return nil, fmt.Errorf("runtime: cannot tell the feature count of step input %q", vi.Name)
 		}
 	}
-	shapes, err := p.inferShapes([]int{batch, feat}, nil)
+	shapes, err := p.inferShapes(inShape(feat), nil)
 	if err != nil {
 		return nil, err
 	}
