@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/spikessm/spikessm"
@@ -633,4 +636,40 @@ func FuzzRestore(f *testing.F) {
 			require.NoError(t, err)
 		}
 	})
+}
+
+func TestLoadFileAndConcurrentRuns(t *testing.T) {
+	_, data := toyClassifier(t, 9, "sdn", tH, tN, tF, tK, 2, false, true)
+	path := t.TempDir() + "/m.ssm"
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	m, err := Load(path, WithWorkers(2))
+	require.NoError(t, err)
+	in := Tensor{Shape: []int{4, 30, tF}, Data: randInput(2, 4*30*tF)}
+	want, err := m.Run(context.Background(), in)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				got, err := m.Run(context.Background(), in)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !reflect.DeepEqual(want.Data, got.Data) {
+					errs <- fmt.Errorf("concurrent run differs")
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.NoError(t, m.Close())
 }
