@@ -173,6 +173,47 @@ def io_tensors(model, x_io, n_layers, inter_b):
     return t
 
 
+def teacher_forced(sd, io, n_layers):
+    """Float64 neuron fed the float32 `layer{i}.ssm` of io: where and why spikes differ.
+
+    Per (sample, channel) row, a flip at a tiny margin changes the later membrane (reset and
+    refractory), so later spikes of that row may differ at large margins too; the useful
+    numbers are the margins at each row's *first* flip.
+    """
+    res = {}
+    for i in range(n_layers):
+        p = "layers.%d.neuron." % i
+        tau, beta = sd[p + "tau"].double(), sd[p + "beta"].double()
+        theta32 = torch.exp(sd[p + "log_theta"])
+        theta, rho = theta32.double(), torch.exp(sd[p + "log_rho"]).double()
+        s32 = np.asarray(io[f"layer{i}.spikes"])
+        marg = np.abs(np.asarray(io[f"layer{i}.mem"]) - theta32.numpy())
+        # (a) neuron only: fed the float32 ssm; (b) S4D + neuron: fed the float32 layer input
+        H, N2 = sd[f"layers.{i}.s4d.log_A_real"].shape
+        s4d = ref.S4D(H, 2 * N2)
+        s4d.load_state_dict({k: sd[f"layers.{i}.s4d.{k}"] for k in
+                             ("log_dt", "C", "log_A_real", "A_imag", "D")})
+        s4d = s4d.double()
+        with torch.no_grad():
+            z = torch.from_numpy(np.array(io[f"layer{i}.in"])).double()
+            ssm64 = s4d(z.transpose(1, 2)).transpose(1, 2)
+        out = {}
+        for name, xin in (("neuron", torch.from_numpy(np.array(io[f"layer{i}.ssm"])).double()),
+                          ("s4d_neuron", ssm64)):
+            s64, _ = ref.neuron_forward(xin.transpose(0, 1).contiguous(), tau, theta, rho, beta)
+            s64 = s64.transpose(0, 1).numpy()                          # (b, L, H)
+            flips = s64 != s32
+            rows = flips.any(axis=1)                                   # (b, H)
+            first = flips.argmax(axis=1)
+            fm = [float(marg[b, first[b, h], h]) for b, h in zip(*np.nonzero(rows))]
+            out[name] = {"flips": int(flips.sum()), "of": int(flips.size),
+                         "rows_with_flips": int(rows.sum()), "rows": int(rows.size),
+                         "max_margin_at_first_flip": max(fm) if fm else None}
+        out["max_abs_diff_ssm_f64"] = float(np.abs(ssm64.numpy() - io[f"layer{i}.ssm"]).max())
+        res[f"layer{i}"] = out
+    return res
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -280,6 +321,8 @@ def export(model, hp, out, train_info):
                "tensors": {k: {"dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape)}
                            for k, v in io.items()}},
     }
+    manifest["teacher_forced_neuron_f64"] = teacher_forced(
+        model.state_dict(), {k: v.detach().numpy() for k, v in io.items()}, nl)
     manifest["files"] = {f: {"sha256": sha256(os.path.join(out, f)),
                              "bytes": os.path.getsize(os.path.join(out, f))}
                          for f in ("model.pt", "hparams.json", "io.safetensors")}
@@ -334,6 +377,8 @@ def main():
     ap.add_argument("--seq-len", type=int, choices=(64, 1024))
     ap.add_argument("--out")
     ap.add_argument("--verify", metavar="DIR")
+    ap.add_argument("--analyze", metavar="DIR",
+                    help="add teacher_forced_neuron_f64 to DIR/manifest.json from its files")
     ap.add_argument("--d-model", type=int, default=32)
     ap.add_argument("--d-state", type=int, default=16)
     ap.add_argument("--n-layers", type=int, default=2)
@@ -355,6 +400,20 @@ def main():
         res = verify(a.verify)
         print(json.dumps(res))
         sys.exit(0 if res["ok"] else 1)
+    if a.analyze:
+        with open(os.path.join(a.analyze, "hparams.json")) as f:
+            hp = json.load(f)
+        io, _ = stio.read(os.path.join(a.analyze, "io.safetensors"))
+        sd = torch.load(os.path.join(a.analyze, "model.pt"))
+        path = os.path.join(a.analyze, "manifest.json")
+        with open(path) as f:
+            man = json.load(f)
+        man["teacher_forced_neuron_f64"] = teacher_forced(sd, io, hp["n_layers"])
+        with open(path, "w") as f:
+            json.dump(man, f, indent=1)
+            f.write("\n")
+        print(json.dumps(man["teacher_forced_neuron_f64"]))
+        return
     if a.seq_len is None or a.out is None:
         ap.error("--seq-len and --out are required (or --verify DIR)")
     hp = {"arch": ref.ARCH, "version": ref.VERSION, "d_input": 1, "d_model": a.d_model,
