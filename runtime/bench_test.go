@@ -99,7 +99,8 @@ func BenchmarkStep(b *testing.B) {
 			stateBytes := int64(layers * H * N * 40)
 			weightBytes := int64(layers * (H * 2 * H * 4))
 			b.SetBytes(stateBytes)
-			start := time.Now()
+			b.ReportAllocs()
+			start, cpu0 := time.Now(), cpuTime()
 			n := 0
 			for b.Loop() {
 				x[0] = float32(n%7) / 7
@@ -110,6 +111,7 @@ func BenchmarkStep(b *testing.B) {
 			}
 			ns := float64(time.Since(start).Nanoseconds()) / float64(n)
 			b.ReportMetric(ns, "ns/step")
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(n), "cpu-ns/step")
 			b.ReportMetric(float64(stateBytes), "state-B/step")
 			b.ReportMetric(float64(weightBytes), "linear-B/step")
 			b.ReportMetric(float64(stateBytes)/ns, "state-GB/s")

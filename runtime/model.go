@@ -234,6 +234,9 @@ func compile(m *Model, g *format.Graph, step bool) (*plan, error) {
 	if len(p.inputs) == 0 {
 		return nil, errors.New("graph has no inputs")
 	}
+	if len(p.inputs) > 1 {
+		return nil, fmt.Errorf("graph has %d inputs; the runtime runs graphs with one input (plus state in step graphs)", len(p.inputs))
+	}
 	constant := func(name string) (int, error) {
 		if i, ok := p.index[name]; ok {
 			return i, nil

@@ -133,6 +133,9 @@ func (s *Session) Features() int { return s.feat }
 // (B, K) of the sequence seen so far). The returned slice belongs to the session and is
 // overwritten by the next Step. NaN/Inf inputs are rejected and leave the state unchanged.
 func (s *Session) Step(x []float32) ([]float32, error) {
+	if s.m.owned && s.m.fm == nil {
+		return nil, errors.New("runtime: step on a closed model")
+	}
 	if len(x) != s.batch*s.feat {
 		return nil, fmt.Errorf("runtime: step input has %d values, want batch %d × features %d", len(x), s.batch, s.feat)
 	}
