@@ -232,6 +232,7 @@ func Default() *Kernels {
 
 // Tile copies channels block*Lanes .. block*Lanes+Lanes−1 of src, a (T, H)
 // row-major matrix, into dst as [T][Lanes]; channels ≥ H are written as 0.
+// It panics if dst has fewer than T·Lanes or src fewer than T·H floats.
 func Tile(dst, src []float32, T, H, block int) {
 	c0 := block * Lanes
 	n := min(Lanes, H-c0)
@@ -263,7 +264,8 @@ func Untile(dst, src []float32, T, H, block int) {
 
 // PackScan packs per-channel S4D parameters, each (H, N) row-major, and d (H)
 // (nil means zero) into ceil(H/Lanes) blocks of [N][Lanes] parameters.
-// Padding lanes are zero, so their output and state stay zero.
+// Padding lanes are zero, so their output and state stay zero. It panics if
+// a slice is shorter than H·N (d: H); callers validate shapes first.
 func PackScan(aRe, aIm, bRe, bIm, cRe, cIm []float32, d []float32, H, N int) []ScanParams {
 	nb := (H + Lanes - 1) / Lanes
 	out := make([]ScanParams, nb)
