@@ -18,3 +18,22 @@ func TestErf32(t *testing.T) {
 	require.True(t, math.IsNaN(erf32(math.NaN())))
 	require.Equal(t, erf32(math.Inf(1)), erf32(10))
 }
+
+func TestGELUErf(t *testing.T) {
+	in := make([]float32, 0, 200001)
+	for i := -100000; i <= 100000; i++ {
+		in = append(in, float32(i)*1e-4)
+	}
+	in = append(in, 50, -50, float32(math.Inf(1)), float32(math.Inf(-1)))
+	out := make([]float32, len(in))
+	geluErf(in, out)
+	worst := 0.0
+	for i, v := range in[:len(in)-2] {
+		f := float64(v)
+		want := 0.5 * f * (1 + math.Erf(f/math.Sqrt2))
+		worst = math.Max(worst, math.Abs(float64(out[i])-want)/math.Max(1, math.Abs(want)))
+	}
+	t.Logf("max relative |geluErf − exact| on [−10, 10] and ±50: %.3g", worst)
+	require.Less(t, worst, 2e-6)
+	require.True(t, math.IsInf(float64(out[len(out)-2]), 1))
+}

@@ -191,6 +191,8 @@ func withLast(s []int, c int) []int {
 type rowOp struct {
 	c     int // required last dimension when fixed
 	fixed bool
+	// flat, when set, is an elementwise op run over whole chunks instead of fn per row.
+	flat func(in, out []float32)
 	outC  func(c int) int
 	fn    func(x *execCtx, w int, in, out []float32, c int)
 }
@@ -223,6 +225,10 @@ func (o *rowOp) item(x *execCtx, w, i int) {
 	rows, c := x.in[0].rowsC()
 	_, oc := x.out[0].rowsC()
 	lo, hi := chunkRange(i, rows)
+	if o.flat != nil {
+		o.flat(x.in[0].data[lo*c:hi*c], x.out[0].data[lo*oc:hi*oc])
+		return
+	}
 	for r := lo; r < hi; r++ {
 		o.fn(x, w, x.in[0].data[r*c:(r+1)*c], x.out[0].data[r*oc:(r+1)*oc], c)
 	}
@@ -306,19 +312,39 @@ func buildGELU(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 		return nil, err
 	}
 	if mode == "tanh" {
-		return &rowOp{fn: func(_ *execCtx, _ int, in, out []float32, _ int) {
-			for j, v := range in {
-				f := float64(v)
-				out[j] = float32(0.5 * f * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(f+0.044715*f*f*f))))
-			}
-		}}, nil
+		return &rowOp{flat: geluTanh}, nil
 	}
-	return &rowOp{fn: func(_ *execCtx, _ int, in, out []float32, _ int) {
-		for j, v := range in {
-			f := float64(v)
-			out[j] = float32(0.5 * f * (1 + erf32(f/math.Sqrt2)))
-		}
-	}}, nil
+	return &rowOp{flat: geluErf}, nil
+}
+
+func geluTanh(in, out []float32) {
+	out = out[:len(in)]
+	for j, v := range in {
+		f := float64(v)
+		out[j] = float32(0.5 * f * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(f+0.044715*f*f*f))))
+	}
+}
+
+// geluErf is 0.5·x·(1 + erf(x/√2)) with erf32's rational approximation written inline (a
+// call per element costs ~5× here: the loop cannot overlap iterations across the call).
+func geluErf(in, out []float32) {
+	out = out[:len(in)]
+	for j, v := range in {
+		f := float64(v)
+		x := min(max(f*(1/math.Sqrt2), -4), 4)
+		x2 := x * x
+		p := x2*-2.72614225801306e-10 + 2.77068142495902e-08
+		p = x2*p + -2.10102402082508e-06
+		p = x2*p + -5.69250639462346e-05
+		p = x2*p + -7.34990630326855e-04
+		p = x2*p + -2.95459980854025e-03
+		p = x2*p + -1.60960333262415e-02
+		q := x2*-1.45660718464996e-05 + -2.13374055278905e-04
+		q = x2*q + -1.68282697438203e-03
+		q = x2*q + -7.37332916720468e-03
+		q = x2*q + -1.42647390514189e-02
+		out[j] = float32(0.5 * f * (1 + x*p/q))
+	}
 }
 
 func buildGLU(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
@@ -341,7 +367,8 @@ func buildHeaviside(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 		return nil, err
 	}
 	t := float32(th)
-	return &rowOp{fn: func(_ *execCtx, _ int, in, out []float32, _ int) {
+	return &rowOp{flat: func(in, out []float32) {
+		out = out[:len(in)]
 		for j, v := range in {
 			if v >= t {
 				out[j] = 1
