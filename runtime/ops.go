@@ -193,8 +193,8 @@ type rowOp struct {
 	fixed bool
 	// flat, when set, is an elementwise op run over whole chunks instead of fn per row.
 	flat func(in, out []float32)
-	outC  func(c int) int
-	fn    func(x *execCtx, w int, in, out []float32, c int)
+	outC func(c int) int
+	fn   func(x *execCtx, w int, in, out []float32, c int)
 }
 
 func (o *rowOp) infer(in [][]int) ([][]int, error) {
