@@ -252,37 +252,45 @@ func (o *sdn) item(x *execCtx, w, i int) {
 	sc := &x.ws[w]
 	tl := t * lanes
 	win := sc.f32(0, tl+8*lanes)
-	col := sc.f32(1, 9*tl)
-	h1 := sc.f32(2, 9*tl)
-	h2 := sc.f32(3, 9*tl)
+	tc := min(t, sdnChunk) // steps per chunk: keeps col, h1, h2 in L2
+	cl := tc * lanes
+	col := sc.f32(1, 9*cl)
+	h1 := sc.f32(2, 9*cl)
+	h2 := sc.f32(3, 9*cl)
 	mem := sc.f32(4, tl)
+	st := sc.f32(5, tl)
 	hist := x.st[0][(b*nb+blk)*8*lanes : (b*nb+blk+1)*8*lanes]
 	copy(win, hist)
 	spikessm.Tile(win[8*lanes:], x.in[0].data[b*t*c:(b+1)*t*c], t, c, blk)
-	// im2col: row j holds v[s−8+j] for s = 0..T−1, i.e. win[j·16 : j·16 + T·16].
-	for j := 0; j < 8; j++ {
-		copy(col[j*tl:(j+1)*tl], win[j*lanes:j*lanes+tl])
-	}
-	fill(col[8*tl:], 1)
-	fill(h1[8*tl:], 1)
-	fill(h2[8*tl:], 1)
-	clear(h1[:8*tl])
-	clear(h2[:8*tl])
-	clear(mem)
-	x.k.Gemm(h1[:8*tl], o.w1x, col, 8, 9, tl)
-	relu(h1[:8*tl])
-	x.k.Gemm(h2[:8*tl], o.w2x, h1, 8, 9, tl)
-	relu(h2[:8*tl])
-	x.k.Gemm(mem, o.w3x, h2, 1, 9, tl)
-	v := win[8*lanes : 8*lanes+tl]
-	st := col[:tl] // reuse as the spike tile
 	thr := o.thr
-	for j := range st {
-		// (mem + v) − threshold ≥ 0, in float32, as upstream evaluates it.
-		if (mem[j]+v[j])-thr >= 0 {
-			st[j] = 1
-		} else {
-			st[j] = 0
+	for t0 := 0; t0 < t; t0 += tc {
+		n := min(tc, t-t0)
+		nl := n * lanes
+		// im2col: row j holds v[s−8+j] for s = t0..t0+n−1, i.e. win[(t0+j)·16 …].
+		for j := 0; j < 8; j++ {
+			copy(col[j*nl:(j+1)*nl], win[(t0+j)*lanes:(t0+j)*lanes+nl])
+		}
+		fill(col[8*nl:9*nl], 1)
+		fill(h1[8*nl:9*nl], 1)
+		clear(h1[:8*nl])
+		clear(h2[:8*nl])
+		m := mem[t0*lanes : t0*lanes+nl]
+		clear(m)
+		x.k.Gemm(h1[:8*nl], o.w1x, col[:9*nl], 8, 9, nl)
+		relu(h1[:8*nl])
+		x.k.Gemm(h2[:8*nl], o.w2x, h1[:9*nl], 8, 9, nl)
+		relu(h2[:8*nl])
+		fill(h2[8*nl:9*nl], 1)
+		x.k.Gemm(m, o.w3x, h2[:9*nl], 1, 9, nl)
+		v := win[(t0+8)*lanes : (t0+8)*lanes+nl]
+		so := st[t0*lanes : t0*lanes+nl]
+		for j := range so {
+			// (mem + v) − threshold ≥ 0, in float32, as upstream evaluates it.
+			if (m[j]+v[j])-thr >= 0 {
+				so[j] = 1
+			} else {
+				so[j] = 0
+			}
 		}
 	}
 	copy(hist, win[tl:tl+8*lanes])
@@ -291,6 +299,9 @@ func (o *sdn) item(x *execCtx, w, i int) {
 		spikessm.Untile(x.out[1].data[b*t*c:(b+1)*t*c], mem, t, c, blk)
 	}
 }
+
+// sdnChunk is the number of steps SDNNeuron processes per matrix product.
+const sdnChunk = 128
 
 // relu clamps negative values (and −0, NaN with the sign bit) to +0 without branches.
 func relu(d []float32) {
