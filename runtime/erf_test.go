@@ -37,3 +37,15 @@ func TestGELUErf(t *testing.T) {
 	require.Less(t, worst, 2e-6)
 	require.True(t, math.IsInf(float64(out[len(out)-2]), 1))
 }
+
+func TestRelu(t *testing.T) {
+	in := []float32{1, -1, 0, float32(math.Copysign(0, -1)), 3.5, -2e-38, float32(math.Inf(-1)), float32(math.Inf(1)), 7}
+	want := []float32{1, 0, 0, 0, 3.5, 0, 0, float32(math.Inf(1)), 7}
+	for n := 0; n <= len(in); n++ {
+		d := append([]float32(nil), in[:n]...)
+		relu(d)
+		for i := range d {
+			require.Equal(t, math.Float32bits(want[i]), math.Float32bits(d[i]), "n=%d i=%d", n, i)
+		}
+	}
+}

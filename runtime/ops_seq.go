@@ -303,19 +303,21 @@ func (o *sdn) item(x *execCtx, w, i int) {
 // sdnChunk is the number of steps SDNNeuron processes per matrix product.
 const sdnChunk = 128
 
-// relu clamps negative values (and −0, NaN with the sign bit) to +0 without branches.
+// relu clamps negative values (and −0, NaN with the sign bit) to +0 without branches, two
+// floats per 64-bit word.
 func relu(d []float32) {
-	u := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(d))), len(d))
-	i := 0
-	for ; i+4 <= len(u); i += 4 {
-		a, b, c, e := u[i], u[i+1], u[i+2], u[i+3]
-		u[i] = a &^ uint32(int32(a)>>31)
-		u[i+1] = b &^ uint32(int32(b)>>31)
-		u[i+2] = c &^ uint32(int32(c)>>31)
-		u[i+3] = e &^ uint32(int32(e)>>31)
+	n2 := len(d) / 2
+	if n2 > 0 {
+		u := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(d))), n2)
+		for i, w := range u {
+			s := (w >> 31) & 0x0000000100000001
+			u[i] = w &^ (s * 0xFFFFFFFF)
+		}
 	}
-	for ; i < len(u); i++ {
-		u[i] &^= uint32(int32(u[i]) >> 31)
+	if len(d)%2 == 1 {
+		if v := d[len(d)-1]; !(v > 0) {
+			d[len(d)-1] = 0
+		}
 	}
 }
 
