@@ -325,13 +325,19 @@ func geluTanh(in, out []float32) {
 	}
 }
 
-// geluErf is 0.5·x·(1 + erf(x/√2)) with erf32's rational approximation written inline (a
-// call per element costs ~5× here: the loop cannot overlap iterations across the call).
+// geluErf is 0.5·x·(1 + erf(x/√2)) with erf32's rational approximation written inline and
+// evaluated in float32 (a call per element, float64 division or min/max clamps each cost 1.5–5×
+// here); its error is below 2e-6 relative (TestGELUErf).
 func geluErf(in, out []float32) {
 	out = out[:len(in)]
-	for j, v := range in {
-		f := float64(v)
-		x := min(max(f*(1/math.Sqrt2), -4), 4)
+	for j, f := range in {
+		x := f * (1 / math.Sqrt2)
+		if x > 4 {
+			x = 4
+		}
+		if x < -4 {
+			x = -4
+		}
 		x2 := x * x
 		p := x2*-2.72614225801306e-10 + 2.77068142495902e-08
 		p = x2*p + -2.10102402082508e-06
@@ -343,7 +349,7 @@ func geluErf(in, out []float32) {
 		q = x2*q + -1.68282697438203e-03
 		q = x2*q + -7.37332916720468e-03
 		q = x2*q + -1.42647390514189e-02
-		out[j] = float32(0.5 * f * (1 + x*p/q))
+		out[j] = 0.5 * f * (1 + x*p/q)
 	}
 }
 
