@@ -29,6 +29,15 @@ type Env struct {
 	LoadAvg     string   `json:",omitempty"` // /proc/loadavg at the start (Linux), to spot a busy machine
 }
 
+// CurrentEnv describes this machine and build as Run records it, measured clock included
+// (about 50 ms), for reports assembled outside Run (e.g. peer comparisons).
+func CurrentEnv(ctx context.Context) Env {
+	e := detectEnv(ctx)
+	e.Variant = defaultVariant()
+	e.ClockGHz = MeasureClockGHz(50 * time.Millisecond)
+	return e
+}
+
 // detectEnv fills everything but Variant (set by the kernel sweep code) and ClockGHz.
 func detectEnv(ctx context.Context) Env {
 	feats := cpuid.CPU.FeatureSet()

@@ -78,9 +78,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
-	rep := &Report{Env: detectEnv(ctx), Cases: []Case{}}
-	rep.Env.Variant = defaultVariant()
-	rep.Env.ClockGHz = MeasureClockGHz(50 * time.Millisecond)
+	rep := &Report{Env: CurrentEnv(ctx), Cases: []Case{}}
 
 	var cases []benchCase
 	if cfg.Kernels {
