@@ -75,8 +75,8 @@ var _ = [1]int{}[unsafe.Offsetof(NeuronState{}.R)-128]
 const (
 	scanChunkWork   = 1 << 15 // N·T per call (×16 lanes)
 	neuronChunk     = 4096    // steps per call
-	spikeChunkWork  = 1 << 20 // active columns × M floats per call
-	gemmChunkWork   = 1 << 21 // rows × cols × K per call
+	spikeChunkWork  = 1 << 19 // active columns × M floats per call (2 MiB of weights)
+	gemmChunkW      = 1 << 18 // weights (K × cols) read per call (1 MiB)
 	scanSpikesChunk = 256     // steps expanded on the stack per call
 	gluChunk        = 1 << 16 // elements per call
 )
@@ -313,7 +313,7 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 				if R-r >= 4 {
 					rows = 4
 				}
-				kc := max(1, gemmChunkWork/(rows*body))
+				kc := max(1, gemmChunkW/body)
 				for k0 := 0; k0 < K; k0 += kc {
 					a.y, a.x, a.wt = &y[r*M], &x[r*K+k0], &wt[k0*M]
 					a.k, a.ncols, a.rows = min(kc, K-k0), body, rows
