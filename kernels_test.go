@@ -715,6 +715,34 @@ func TestGemmVariants(t *testing.T) {
 	}
 }
 
+// TestChunkBoundaries runs shapes whose assembly calls are split into
+// several chunks (Gemm over K, SpikeAccum over columns) against generic.
+func TestChunkBoundaries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	g := generic()
+	for _, k := range variants(t) {
+		R, K, M := 5, 300, 1030 // K chunk of 2^18/1024 = 256 weights rows
+		x, wt, y0 := randSlice(rng, R*K), randSlice(rng, K*M), randSlice(rng, R*M)
+		yg, y := slices.Clone(y0), slices.Clone(y0)
+		g.Gemm(yg, x, wt, R, K, M)
+		k.Gemm(y, x, wt, R, K, M)
+		for i := range y {
+			require.InDelta(t, yg[i], y[i], 1e-3, "%s Gemm i=%d", k.Name, i)
+		}
+		K = 4096 // all active: column chunks of 128
+		wt = randSlice(rng, K*M)
+		mask := make([]uint64, K/64)
+		for i := range mask {
+			mask[i] = ^uint64(0)
+		}
+		ys0 := randSlice(rng, M)
+		ysg, ys := slices.Clone(ys0), slices.Clone(ys0)
+		g.SpikeAccum(ysg, wt, mask, K, M)
+		k.SpikeAccum(ys, wt, mask, K, M)
+		require.Equal(t, ysg, ys, "%s SpikeAccum", k.Name)
+	}
+}
+
 func randSlice(rng *rand.Rand, n int) []float32 {
 	s := make([]float32, n)
 	for i := range s {
