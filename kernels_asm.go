@@ -11,9 +11,10 @@ import (
 // assembly (kernels_amd64.s, kernels_arm64.s): do not reorder.
 
 type scanArgs struct {
-	aRe, aIm, bRe, bIm, cRe, cIm, d *float32 // 0 … 48
-	u, y, xRe, xIm                  *float32 // 56, 64, 72, 80
-	n, t                            int      // 88, 96
+	aRe, aIm, bRe, bIm, cRe, cIm, d *float32       // 0 … 48
+	u                               unsafe.Pointer // 56: *float32, or *uint16 lane masks for scanSpikes
+	y, xRe, xIm                     *float32       // 64, 72, 80
+	n, t                            int            // 88, 96
 }
 
 type neuronArgs struct {
@@ -147,7 +148,7 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 		tc := max(1, scanChunkWork/max(N, 1))
 		for t0 := 0; t0 < T; t0 += tc {
 			n := min(tc, T-t0)
-			a.u, a.y, a.t = &u[t0*Lanes], &y[t0*Lanes], n
+			a.u, a.y, a.t = unsafe.Pointer(&u[t0*Lanes]), &y[t0*Lanes], n
 			im.scan(&a)
 		}
 	}
@@ -167,7 +168,7 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 			tc := max(1, scanChunkWork/max(N, 1))
 			for t0 := 0; t0 < T; t0 += tc {
 				n := min(tc, T-t0)
-				a.u, a.y, a.t = (*float32)(unsafe.Pointer(&mask[t0])), &y[t0*Lanes], n
+				a.u, a.y, a.t = unsafe.Pointer(&mask[t0]), &y[t0*Lanes], n
 				im.scanSpikes(&a)
 			}
 			return
