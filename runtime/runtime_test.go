@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -387,6 +388,9 @@ func TestSnapshotRestore(t *testing.T) {
 	bad := append([]byte(nil), snap...)
 	bad[8] = 9 // version
 	require.ErrorContains(t, s2.Restore(bad), "version")
+	bad = append([]byte(nil), snap...)
+	binary.LittleEndian.PutUint32(bad[len(bad)-4:], math.Float32bits(float32(math.NaN())))
+	require.ErrorContains(t, s2.Restore(bad), "non-finite")
 }
 
 func TestResetAndResetRow(t *testing.T) {

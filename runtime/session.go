@@ -209,7 +209,8 @@ func (s *Session) Snapshot() []byte {
 }
 
 // Restore loads a blob made by Snapshot. A blob from another model, batch size or snapshot
-// version, or a damaged blob, is rejected with an error and leaves the state unchanged.
+// version, or a damaged blob (including non-finite state values), is rejected with an error
+// and leaves the state unchanged.
 func (s *Session) Restore(blob []byte) error {
 	r := bytes.NewReader(blob)
 	magic := make([]byte, len(snapMagic))
@@ -258,6 +259,11 @@ func (s *Session) Restore(blob []byte) error {
 		vals[i] = make([]float32, l)
 		if err := binary.Read(r, binary.LittleEndian, vals[i]); err != nil {
 			return errors.New("runtime: restore: truncated snapshot")
+		}
+		for j, v := range vals[i] {
+			if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
+				return fmt.Errorf("runtime: restore: state buffer %d holds a non-finite value at %d", i, j)
+			}
 		}
 	}
 	if r.Len() != 0 {
