@@ -354,17 +354,52 @@ func geluErf(in, out []float32) {
 }
 
 func buildGLU(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
-	return &rowOp{
-		outC: func(c int) int {
-			if c%2 != 0 {
-				return -1
-			}
-			return c / 2
-		},
-		fn: func(x *execCtx, _ int, in, out []float32, c int) {
-			h := c / 2
-			x.k.GLU(out, in[:h], in[h:])
-		}}, nil
+	return &gluOp{}, nil
+}
+
+// gluOp computes a ⊙ sigmoid(b) per row. When the half width is a multiple of 16 it gathers
+// the halves of a whole chunk of rows and makes one kernel call (every element then lies in
+// the kernels' vector body whatever the row count, so results stay bit-identical across batch
+// positions, chunkings and step/sequence); otherwise it calls the kernel per row.
+type gluOp struct{}
+
+func (o *gluOp) infer(in [][]int) ([][]int, error) {
+	c, err := lastDim(in[0])
+	if err != nil {
+		return nil, err
+	}
+	if c%2 != 0 {
+		return nil, fmt.Errorf("input has %d channels (shape %v); GLU needs an even count", c, in[0])
+	}
+	return [][]int{withLast(in[0], c/2)}, nil
+}
+
+func (o *gluOp) run(x *execCtx) error {
+	rows, _ := x.in[0].rowsC()
+	x.par(chunks(rows), o, 8*len(x.in[0].data))
+	return nil
+}
+
+func (o *gluOp) item(x *execCtx, w, i int) {
+	rows, c := x.in[0].rowsC()
+	h := c / 2
+	lo, hi := chunkRange(i, rows)
+	in := x.in[0].data
+	out := x.out[0].data
+	if h%lanes != 0 {
+		for r := lo; r < hi; r++ {
+			x.k.GLU(out[r*h:(r+1)*h], in[r*c:r*c+h], in[r*c+h:(r+1)*c])
+		}
+		return
+	}
+	n := (hi - lo) * h
+	a := x.ws[w].f32(0, n)
+	b := x.ws[w].f32(1, n)
+	for r := lo; r < hi; r++ {
+		copy(a[(r-lo)*h:(r-lo+1)*h], in[r*c:r*c+h])
+		copy(b[(r-lo)*h:(r-lo+1)*h], in[r*c+h:(r+1)*c])
+	}
+	x.k.GLU(out[lo*h:hi*h], a, b)
 }
 
 func buildHeaviside(p *plan, cn *cnode, a map[string]any) (opImpl, error) {

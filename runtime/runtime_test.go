@@ -242,31 +242,37 @@ func TestStepEqualsSequence(t *testing.T) {
 // TestDeterminism: bit-identical across worker counts and batch positions.
 func TestDeterminism(t *testing.T) {
 	for _, kind := range kinds {
-		t.Run(kind, func(t *testing.T) {
-			_, data := toyClassifier(t, 4, kind, 40, tN, tF, tK, 2, true, false)
-			const B, L = 9, 70 // > one 64-row chunk
-			in := randInput(3, B*L*tF)
-			var ref []float32
-			for _, w := range []int{1, 2, 8} {
-				m, err := LoadBytes(data, WithWorkers(w))
-				require.NoError(t, err)
-				out, err := m.Run(context.Background(), Tensor{Shape: []int{B, L, tF}, Data: in})
-				require.NoError(t, err)
-				if ref == nil {
-					ref = out.Data
-				} else {
-					require.Equal(t, ref, out.Data, "workers %d", w)
-				}
-				// Sample 4 alone, and at position 0 of a batch of 3.
-				one, err := m.Run(context.Background(), Tensor{Shape: []int{1, L, tF}, Data: in[4*L*tF : 5*L*tF]})
-				require.NoError(t, err)
-				require.Equal(t, ref[4*tK:5*tK], one.Data)
-				three := append(append([]float32(nil), in[4*L*tF:5*L*tF]...), in[:2*L*tF]...)
-				o3, err := m.Run(context.Background(), Tensor{Shape: []int{3, L, tF}, Data: three})
-				require.NoError(t, err)
-				require.Equal(t, ref[4*tK:5*tK], o3.Data[:tK])
+		for _, h := range []int{40, 48} { // 48: GLU's whole-chunk path
+			t.Run(fmt.Sprintf("%s/H=%d", kind, h), func(t *testing.T) { testDeterminism(t, kind, h) })
+		}
+	}
+}
+
+func testDeterminism(t *testing.T, kind string, h int) {
+	_, data := toyClassifier(t, 4, kind, h, tN, tF, tK, 2, true, false)
+	const B, L = 9, 70 // > one 64-row chunk
+	in := randInput(3, B*L*tF)
+	for _, v := range spikessm.Variants() {
+		var ref []float32
+		for _, w := range []int{1, 2, 8} {
+			m, err := LoadBytes(data, WithWorkers(w), WithKernels(v))
+			require.NoError(t, err)
+			out, err := m.Run(context.Background(), Tensor{Shape: []int{B, L, tF}, Data: in})
+			require.NoError(t, err)
+			if ref == nil {
+				ref = out.Data
+			} else {
+				require.Equal(t, ref, out.Data, "%s workers %d", v, w)
 			}
-		})
+			// Sample 4 alone, and at position 0 of a batch of 3.
+			one, err := m.Run(context.Background(), Tensor{Shape: []int{1, L, tF}, Data: in[4*L*tF : 5*L*tF]})
+			require.NoError(t, err)
+			require.Equal(t, ref[4*tK:5*tK], one.Data, v)
+			three := append(append([]float32(nil), in[4*L*tF:5*L*tF]...), in[:2*L*tF]...)
+			o3, err := m.Run(context.Background(), Tensor{Shape: []int{3, L, tF}, Data: three})
+			require.NoError(t, err)
+			require.Equal(t, ref[4*tK:5*tK], o3.Data[:tK], v)
+		}
 	}
 }
 
