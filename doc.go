@@ -8,13 +8,13 @@
 //	avx512   AVX-512 F+VL+BW+DQ, AVX2, FMA3   Scan, ScanSpikes, Neuron, NeuronBlocks (4 blocks
 //	                                          interleaved), Gemm, SpikeAccum, GLU
 //	avx2     AVX2 + FMA3                      Scan, Neuron, Gemm, SpikeAccum, GLU
-//	neon     arm64 (always)                   Scan, Neuron, Gemm, SpikeAccum
+//	neon     arm64 (always)                   Scan, Neuron, Gemm, SpikeAccum, GLU
 //	generic  any (and the purego build tag)   none
 //
 // Where a variant has no assembly for a kernel it reuses another: ScanSpikes
 // expands lane masks to 0/1 floats (table lookup) and runs the variant's
 // Scan; NeuronBlocks loops over the variant's Neuron; PMBCPass is always the
-// generic Go, and so is GLU on NEON. Variants lists what this CPU runs,
+// generic Go. Variants lists what this CPU runs,
 // Select picks one, Default picks the best or the one named by
 // SPIKESSM_KERNELS.
 //

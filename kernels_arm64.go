@@ -16,16 +16,19 @@ func spikeAccumNEON(a *spikeArgs)
 //go:noescape
 func gemmNEON(a *gemmArgs)
 
+//go:noescape
+func gluNEON(a *gluArgs)
+
 // archKernels returns the NEON variant (Advanced SIMD is mandatory on arm64).
 //
-// Per kernel: Scan, Neuron, Gemm and SpikeAccum are NEON assembly. ScanSpikes
-// expands lane masks to 0/1 floats (table lookup) and runs the NEON Scan.
-// NeuronBlocks loops over the NEON Neuron. GLU and PMBCPass reuse the
-// generic Go.
+// Per kernel: Scan, Neuron, Gemm, SpikeAccum and GLU are NEON assembly (GLU
+// leaves n%4 trailing elements to the generic Go). ScanSpikes expands lane
+// masks to 0/1 floats (table lookup) and runs the NEON Scan. NeuronBlocks
+// loops over the NEON Neuron. PMBCPass reuses the generic Go.
 func archKernels() []*Kernels {
 	return []*Kernels{asmKernels(VariantNEON, asmImpl{
 		scan: scanNEON, neuron: neuronNEON, spike: spikeAccumNEON, gemm: gemmNEON,
-		width: 4, gemmWide: 16,
+		glu: gluNEON, width: 4, gemmWide: 16,
 	})}
 }
 

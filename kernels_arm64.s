@@ -833,3 +833,97 @@ gmn_r1_narrow_store:
 gmn_done:
 	RET
 
+DATA glun<>+0(SB)/4, $0x42b00000
+DATA glun<>+4(SB)/4, $0xc2aeac4f
+DATA glun<>+8(SB)/4, $0x3fb8aa3b
+DATA glun<>+12(SB)/4, $0x3f318000
+DATA glun<>+16(SB)/4, $0xb95e8083
+DATA glun<>+20(SB)/4, $0x39506967
+DATA glun<>+24(SB)/4, $0x3ab743ce
+DATA glun<>+28(SB)/4, $0x3c088908
+DATA glun<>+32(SB)/4, $0x3d2aa9c1
+DATA glun<>+36(SB)/4, $0x3e2aaaaa
+DATA glun<>+40(SB)/4, $0x3f000000
+DATA glun<>+44(SB)/4, $0x3f800000
+DATA glun<>+48(SB)/4, $0x42cff1b5
+DATA glun<>+52(SB)/4, $0x7f
+GLOBL glun<>(SB), RODATA|NOPTR, $56
+
+// func gluNEON(a *gluArgs)
+// dst = a·1/(1+exp(−b)) as gluAVX2: Cephes-style range reduction, degree-5
+// polynomial, 2^k built in the exponent field. n is a multiple of 4.
+TEXT ·gluNEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 0(R0), R8
+	MOVD 8(R0), R9
+	MOVD 16(R0), R10
+	MOVD 24(R0), R1
+	MOVD $glun<>(SB), R2
+	VLD1R (R2), [V16.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V17.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V18.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V19.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V20.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V21.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V22.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V23.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V24.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V25.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V26.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V27.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V28.S4]
+	ADD $4, R2, R2
+	VLD1R (R2), [V29.S4]
+	ADD $4, R2, R2
+glun_loop:
+	CMP $4, R1
+	BLT glun_done
+	VLD1.P 16(R10), [V0.S4]
+	WORD $0x6ea0f800 // FNEG V0.4S, V0.4S
+	WORD $0x6e3ce405 // FCMGE V5.4S, V0.4S, V28.4S
+	WORD $0x4eb0f400 // FMIN V0.4S, V0.4S, V16.4S
+	WORD $0x4e31f400 // FMAX V0.4S, V0.4S, V17.4S
+	WORD $0x6e32dc01 // FMUL V1.4S, V0.4S, V18.4S
+	WORD $0x4e218821 // FRINTN V1.4S, V1.4S
+	VFMLS V19.S4, V1.S4, V0.S4
+	VFMLS V20.S4, V1.S4, V0.S4
+	VORR V21.B16, V21.B16, V2.B16
+	VORR V22.B16, V22.B16, V3.B16
+	VFMLA V0.S4, V2.S4, V3.S4
+	VORR V23.B16, V23.B16, V2.B16
+	VFMLA V0.S4, V3.S4, V2.S4
+	VORR V24.B16, V24.B16, V3.B16
+	VFMLA V0.S4, V2.S4, V3.S4
+	VORR V25.B16, V25.B16, V2.B16
+	VFMLA V0.S4, V3.S4, V2.S4
+	VORR V26.B16, V26.B16, V3.B16
+	VFMLA V0.S4, V2.S4, V3.S4
+	WORD $0x6e20dc04 // FMUL V4.4S, V0.4S, V0.4S
+	VFMLA V4.S4, V3.S4, V0.S4
+	WORD $0x4e3bd400 // FADD V0.4S, V0.4S, V27.4S
+	WORD $0x4ea1b826 // FCVTZS V6.4S, V1.4S
+	VADD V29.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	WORD $0x6e26dc00 // FMUL V0.4S, V0.4S, V6.4S
+	WORD $0x4e3bd400 // FADD V0.4S, V0.4S, V27.4S
+	WORD $0x6e20ff67 // FDIV V7.4S, V27.4S, V0.4S
+	WORD $0x4e651ce7 // BIC V7.16B, V7.16B, V5.16B
+	VLD1.P 16(R9), [V8.S4]
+	WORD $0x6e27dd08 // FMUL V8.4S, V8.4S, V7.4S
+	VST1.P [V8.S4], 16(R8)
+	SUB $4, R1, R1
+	B glun_loop
+glun_done:
+	RET
