@@ -236,8 +236,9 @@ func Default() *Kernels {
 func Tile(dst, src []float32, T, H, block int) {
 	c0 := block * Lanes
 	n := min(Lanes, H-c0)
-	if n < 0 {
-		n = 0
+	if n <= 0 {
+		clear(dst[:T*Lanes]) // a block wholly beyond H is all padding
+		return
 	}
 	_ = dst[:T*Lanes]
 	for t := range T {

@@ -166,6 +166,13 @@ func TestTileUntile(t *testing.T) {
 			Untile(back, tile, T, H, b)
 		}
 		require.Equal(t, src, back)
+		// A block beyond H is all padding, and Untile ignores it.
+		tile := []float32{1, 2, 3}
+		tile = append(tile, make([]float32, T*Lanes)...)[:T*Lanes]
+		Tile(tile, src, T, H, nb)
+		require.Equal(t, make([]float32, T*Lanes), tile)
+		Untile(back, tile, T, H, nb)
+		require.Equal(t, src, back)
 	}
 }
 
