@@ -147,8 +147,9 @@ func PMBC(k *Kernels, p *NeuronParams, x, s []float32, T int) (passes int, err e
 // finite a-priori interval (membrane within ±B, B from max|x|, θ, ρ and the
 // refractory bound, with a factor 2 of margin); each later pass restarts a
 // chunk from the end interval its predecessor reached in the previous pass.
-// Inputs or parameters that are not finite, or a bound that overflows, make
-// it run k.Neuron instead (reported as 1 pass).
+// Inputs or parameters that are not finite, τ > 1 or β > 1 (outside the op's
+// validated range), or a bound that overflows, make it run k.Neuron instead
+// (reported as 1 pass).
 func PMBCWith(k *Kernels, p *NeuronParams, x, s []float32, T int, o PMBCOptions) (passes int, err error) {
 	if p.Reset != ResetSoft {
 		return 0, ErrPMBCReset
@@ -169,6 +170,12 @@ func PMBCWith(k *Kernels, p *NeuronParams, x, s []float32, T int, o PMBCOptions)
 				continue
 			}
 			return 0, fmt.Errorf("spikessm: PMBC: lane %d has τ=%g θ=%g ρ=%g β=%g; need all ≥ 0", l, tau, theta, rho, beta)
+		}
+		if tau > 1 || beta > 1 {
+			// Growing membranes or traces: the a-priori bound below does
+			// not hold; use the sequential neuron.
+			fallback = true
+			continue
 		}
 		var amax float64
 		for t := range T {

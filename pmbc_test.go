@@ -182,5 +182,24 @@ func TestPMBCErrorsAndFallback(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, want, got)
+
+	// τ > 1 and β > 1 (growing state): sequential fallback, same spikes.
+	for _, grow := range []string{"tau", "beta"} {
+		g := *q
+		if grow == "tau" {
+			g.Tau[2] = 1.5
+		} else {
+			g.Beta[2], g.Rho[2] = 1.5, 0.1
+		}
+		x := neuronDrive(rng, &g, 300)
+		want := make([]float32, 300*Lanes)
+		var st NeuronState
+		k.Neuron(&g, x, want, nil, &st, 300)
+		got := make([]float32, 300*Lanes)
+		n, err := PMBCWith(k, &g, x, got, 300, PMBCOptions{Chunk: 32})
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		require.Equal(t, want, got, grow)
+	}
 	_ = slices.Clone(got)
 }
