@@ -120,6 +120,7 @@ type execCtx struct {
 	st    [][]float32
 	B, T  int
 	stats *LayerStats
+	keep  []bool // values the caller wants (captures, outputs); nil: graph outputs only
 	// counters written by items (atomic)
 	ones atomic.Int64
 	// error from items
@@ -133,6 +134,18 @@ func (x *execCtx) fail(err error) {
 		x.err = err
 	}
 	x.errMu.Unlock()
+}
+
+// needed reports whether value i is read after it is produced: by a later node, as a graph
+// output or as a capture. Ops skip optional outputs nobody reads.
+func (x *execCtx) needed(i int) bool {
+	if i < 0 {
+		return false
+	}
+	if x.p.lastUse[i] >= 0 {
+		return true
+	}
+	return x.keep != nil && x.keep[i]
 }
 
 // itemer is implemented by ops that split their work into independent items.
@@ -382,7 +395,7 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 		rs = &runState{ws: make([]scratch, m.workers)}
 	}
 	defer m.pool.Put(rs)
-	x := &execCtx{p: p, k: m.k, workers: m.workers, ws: rs.ws, vals: make([]*tval, len(p.values))}
+	x := &execCtx{p: p, k: m.k, workers: m.workers, ws: rs.ws, vals: make([]*tval, len(p.values)), keep: keep}
 	for i, v := range p.values {
 		if v.isConst {
 			x.vals[i] = &tval{data: v.cdata, shape: v.cshape}

@@ -435,7 +435,7 @@ type neuronRun struct {
 func (o *spikingNeuron) run(x *execCtx) error {
 	b, t, _ := x.btc(x.in[0])
 	mode := neuronSeq
-	withMem := len(x.out) > 1 && x.out[1] != nil
+	withMem := len(x.out) > 1 && x.out[1] != nil && x.needed(x.node.out[1])
 	switch {
 	case withMem:
 		mode = neuronScalar
@@ -530,13 +530,16 @@ func (o *spikingNeuron) scalarRow(x *execCtx, b int) {
 		m, sp, r := x.st[0][off], x.st[1][off], x.st[2][off]
 		for s := 0; s < t; s++ {
 			xv := in[s*c+j]
+			// Explicit float32 conversions round every product (no fused multiply-add), in
+			// the order OPS.md writes: ((τ·(m − θ·s)) + x) − ρ·r.
+			rr := float32(o.rho[j] * r)
 			switch o.reset {
 			case "soft":
-				m = o.tau[j]*(m-o.theta[j]*sp) + xv - o.rho[j]*r
+				m = (float32(o.tau[j]*float32(m-float32(o.theta[j]*sp))) + xv) - rr
 			case "hard":
-				m = o.tau[j]*m*(1-sp) + xv - o.rho[j]*r
+				m = (float32(float32(o.tau[j]*m)*(1-sp)) + xv) - rr
 			default:
-				m = o.tau[j]*m + xv - o.rho[j]*r
+				m = (float32(o.tau[j]*m) + xv) - rr
 			}
 			mo[s*c+j] = m
 			if (o.strict && m > o.theta[j]) || (!o.strict && m >= o.theta[j]) {
@@ -545,7 +548,7 @@ func (o *spikingNeuron) scalarRow(x *execCtx, b int) {
 				sp = 0
 			}
 			so[s*c+j] = sp
-			r = o.beta[j]*r + sp
+			r = float32(o.beta[j]*r) + sp
 		}
 		x.st[0][off], x.st[1][off], x.st[2][off] = m, sp, r
 	}
