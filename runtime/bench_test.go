@@ -49,6 +49,30 @@ func BenchmarkReference(b *testing.B) {
 	}
 }
 
+// BenchmarkSpikeSSMRef: the SPikE-SSM reference model (L = 1024) at batch 1 and 16.
+func BenchmarkSpikeSSMRef(b *testing.B) {
+	data, _ := loadSpikeSSMRef(b)
+	x := testDigits(b, true)
+	for _, bs := range []int{1, 16} {
+		b.Run(fmt.Sprintf("b%d", bs), func(b *testing.B) {
+			m, err := LoadBytes(data, WithWorkers(1))
+			require.NoError(b, err)
+			in := Tensor{Shape: []int{bs, 1024, 1}, Data: x.Data[:bs*1024]}
+			b.ReportAllocs()
+			start, cpu0 := time.Now(), cpuTime()
+			n := 0
+			for b.Loop() {
+				if _, err := m.Run(context.Background(), in); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(time.Since(start).Nanoseconds())/1e6/float64(n*bs), "ms/seq")
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1e6/float64(n*bs), "cpu-ms/seq")
+		})
+	}
+}
+
 // cpuTime is the user+system CPU time of this process so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
