@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/spikessm/spikessm"
 	"github.com/spikessm/spikessm/format"
 	"github.com/stretchr/testify/require"
 )
@@ -90,5 +91,39 @@ func TestMiscOps(t *testing.T) {
 		ids[4] = bad
 		_, err = m.Run(context.Background(), Tensor{Shape: []int{B, L}, Data: ids})
 		require.ErrorContains(t, err, `"emb"`)
+	}
+}
+
+// TestPMBCEqualsSequential: the two SpikingNeuron solvers give the same spikes bit for bit on
+// every variant (the auto choice between them is timing-based, so it must never show).
+func TestPMBCEqualsSequential(t *testing.T) {
+	build := func(solver string) []byte {
+		g := newToy(t, 31)
+		c := 37
+		tau := g.w("tau", []int{c}, g.uniform(c, 0.5, 1))
+		th := g.w("theta", []int{c}, g.uniform(c, 0.2, 1))
+		rho := g.w("rho", []int{c}, g.uniform(c, 0, 0.5))
+		beta := g.w("beta", []int{c}, g.uniform(c, 0, 0.95))
+		g.linear("enc", "input", "x", 2, c)
+		g.node("SpikingNeuron", "n", []string{"x", tau, th, rho, beta}, []string{"s"}, map[string]any{"solver": solver})
+		g.out("s", -1, -2, c)
+		return g.model(2, "s")
+	}
+	in := randInput(6, 3*500*2)
+	for i := range in {
+		in[i] = in[i]*1.5 - 0.2
+	}
+	for _, v := range spikessm.Variants() {
+		var outs [][]float32
+		for _, solver := range []string{"sequential", "pmbc"} {
+			m, err := LoadBytes(build(solver), WithKernels(v))
+			require.NoError(t, err)
+			res, err := m.RunWith(context.Background(), Tensor{Shape: []int{3, 500, 2}, Data: in}, RunOptions{Stats: true})
+			require.NoError(t, err)
+			require.Equal(t, solver, res.Stats.Layers[1].Path)
+			outs = append(outs, res.Outputs["s"].Data)
+		}
+		require.Equal(t, outs[0], outs[1], v)
+		require.Greater(t, spikeRate(outs[0]), 0.05)
 	}
 }
