@@ -7,7 +7,8 @@
 //	variant  ISA condition                    assembly kernels
 //	avx512   AVX-512 F+VL+BW+DQ, AVX2, FMA3   Scan, ScanSpikes, Neuron, NeuronBlocks (4 blocks
 //	                                          interleaved), Gemm, SpikeAccum, GLU
-//	avx2     AVX2 + FMA3                      Scan, Neuron, Gemm, SpikeAccum, GLU
+//	avx2     AVX2 + FMA3                      Scan, Neuron, NeuronBlocks (2 blocks), Gemm,
+//	                                          SpikeAccum, GLU
 //	neon     arm64 (always)                   Scan, Neuron, Gemm, SpikeAccum, GLU
 //	generic  any (and the purego build tag)   none
 //

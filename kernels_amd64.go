@@ -27,6 +27,9 @@ func neuronAVX2(a *neuronArgs)
 func neuron4AVX512(a *neuron4Args)
 
 //go:noescape
+func neuron2AVX2(a *neuron4Args)
+
+//go:noescape
 func spikeAccumAVX512(a *spikeArgs)
 
 //go:noescape
@@ -56,8 +59,8 @@ func hasAVX2() bool { return cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3) }
 //
 // Per kernel: Scan, Neuron, Gemm, SpikeAccum and GLU are assembly in both
 // variants (AVX2 GLU leaves n%8 trailing elements to the generic Go).
-// NeuronBlocks interleaves four blocks in AVX-512 assembly; in AVX2 it loops
-// over the assembly Neuron.
+// NeuronBlocks interleaves four blocks per call in AVX-512 assembly and two
+// in AVX2.
 // ScanSpikes is assembly in AVX-512 (a zeroing masked move makes u from the
 // lane mask); AVX2 expands each chunk of masks to 0/1 floats on the stack
 // (table lookup) and runs the assembly Scan. PMBCPass reuses the generic Go.
@@ -65,13 +68,13 @@ func archKernels() []*Kernels {
 	var ks []*Kernels
 	if hasAVX512() {
 		ks = append(ks, asmKernels(VariantAVX512, asmImpl{
-			scan: scanAVX512, scanSpikes: scanSpikesAVX512, neuron: neuronAVX512, neuron4: neuron4AVX512, spike: spikeAccumAVX512, gemm: gemmAVX512,
+			scan: scanAVX512, scanSpikes: scanSpikesAVX512, neuron: neuronAVX512, neuron4: neuron4AVX512, group: 4, spike: spikeAccumAVX512, gemm: gemmAVX512,
 			glu: gluAVX512, gluTail: true, width: 16, gemmWide: 64,
 		}))
 	}
 	if hasAVX2() {
 		ks = append(ks, asmKernels(VariantAVX2, asmImpl{
-			scan: scanAVX2, neuron: neuronAVX2, spike: spikeAccumAVX2, gemm: gemmAVX2,
+			scan: scanAVX2, neuron: neuronAVX2, neuron4: neuron2AVX2, group: 2, spike: spikeAccumAVX2, gemm: gemmAVX2,
 			glu: gluAVX2, width: 8, gemmWide: 16,
 		}))
 	}

@@ -90,6 +90,7 @@ type asmImpl struct {
 	scanSpikes func(*scanArgs)
 	neuron     func(*neuronArgs)
 	neuron4    func(*neuron4Args) // nil: NeuronBlocks loops over Neuron
+	group      int                // blocks per neuron4 call (4 AVX-512, 2 AVX2)
 	spike      func(*spikeArgs)
 	gemm       func(*gemmArgs)
 	glu        func(*gluArgs) // nil: generic GLU
@@ -232,10 +233,14 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 		st = st[:nb]
 		b := 0
 		if im.neuron4 != nil {
-			for ; b+4 <= nb; b += 4 {
-				q := p[b : b+4]
-				if q[0].Reset > ResetNone || q[1].Reset != q[0].Reset || q[2].Reset != q[0].Reset || q[3].Reset != q[0].Reset ||
-					q[1].Strict != q[0].Strict || q[2].Strict != q[0].Strict || q[3].Strict != q[0].Strict {
+			G := im.group
+			for ; b+G <= nb; b += G {
+				q := p[b : b+G]
+				same := q[0].Reset <= ResetNone
+				for i := 1; i < G; i++ {
+					same = same && q[i].Reset == q[0].Reset && q[i].Strict == q[0].Strict
+				}
+				if !same {
 					break
 				}
 				mode := int(q[0].Reset) * 2
@@ -243,8 +248,8 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 					mode++
 				}
 				a := neuron4Args{p: &q[0], st: &st[b], mode: mode, xstride: T * Lanes * 4, mstride: T * 2}
-				for t0 := 0; t0 < T; t0 += neuronChunk / 4 {
-					n := min(neuronChunk/4, T-t0)
+				for t0 := 0; t0 < T; t0 += neuronChunk / G {
+					n := min(neuronChunk/G, T-t0)
 					a.x, a.t = &x[(b*T+t0)*Lanes], n
 					a.s, a.mask = nil, nil
 					if s != nil {
