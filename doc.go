@@ -5,8 +5,8 @@
 // compiled) and assembly twins, selected once through cpuid:
 //
 //	variant  ISA condition                    assembly kernels
-//	avx512   AVX-512 F+VL+BW+DQ, AVX2, FMA3   Scan, ScanSpikes, Neuron, NeuronBlocks (4 blocks
-//	                                          interleaved), Gemm, SpikeAccum, GLU
+//	avx512   AVX-512 F+VL+BW+DQ, AVX2, FMA3   Scan, ScanSpikes, Neuron (the AVX2 kernel),
+//	                                          NeuronBlocks (4 blocks), Gemm, SpikeAccum, GLU
 //	avx2     AVX2 + FMA3                      Scan, Neuron, NeuronBlocks (2 blocks), Gemm,
 //	                                          SpikeAccum, GLU
 //	neon     arm64 (always)                   Scan, Neuron, Gemm, SpikeAccum, GLU
