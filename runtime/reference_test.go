@@ -175,23 +175,39 @@ func TestReferenceEndToEnd(t *testing.T) {
 			testLogits, _ := fx.tensor(t, "test_logits")
 			L := x.Shape[1]
 			agree, worst := 0, 0.0
+			var off []int // samples whose logits are not within 1e-4
 			for b0 := 0; b0 < 360; b0 += 16 {
 				bn := min(16, 360-b0)
 				batch := Tensor{Shape: []int{bn, L, 1}, Data: x.Data[b0*L : (b0+bn)*L]}
 				out, err := m.Run(context.Background(), batch)
 				require.NoError(t, err)
-				worst = math.Max(worst, maxAbsDiff(testLogits.Data[b0*10:(b0+bn)*10], out.Data))
+				for i := 0; i < bn; i++ {
+					d := maxAbsDiff(testLogits.Data[(b0+i)*10:(b0+i+1)*10], out.Data[i*10:(i+1)*10])
+					worst = math.Max(worst, d)
+					if d > 1e-4 {
+						off = append(off, b0+i)
+					}
+				}
 				for i, p := range argmaxRows(out.Data, 10) {
 					if p == fx.preds[b0+i] {
 						agree++
 					}
 				}
 			}
-			t.Logf("%s: test split: %d/360 predictions equal, test_logits max |diff| %.3g", c.name, agree, worst)
-			if c.long {
+			t.Logf("%s: test split: %d/360 predictions equal, test_logits max |diff| %.3g, samples beyond 1e-4: %v", c.name, agree, worst, off)
+			switch {
+			case c.long:
 				require.GreaterOrEqual(t, agree, 358)
 				require.LessOrEqual(t, worst, 5e-2)
-			} else {
+			case c.spiking || c.binary:
+				// README: a spike whose margin is tiny flips under any reordering of float
+				// operations (another ISA, FMA) and moves that sample's logits far; the io
+				// samples (margins ≥ 1e-4, checked above within 1e-4) cannot flip. Allow a
+				// couple of such samples in the test split (arm64/NEON flips one spike of sample
+				// 304, spikingssm_sdn layer 1, margin 1.1e-6); labels must all agree.
+				require.Equal(t, 360, agree)
+				require.LessOrEqual(t, len(off), 2, "samples beyond 1e-4: %v", off)
+			default:
 				require.Equal(t, 360, agree)
 				require.LessOrEqual(t, worst, 1e-4)
 			}
