@@ -144,12 +144,12 @@ func TestRunPeersTorch(t *testing.T) {
 	hasTorch := exec.Command("/usr/bin/python3", "-c", "import torch").Run() == nil
 	var prog bytes.Buffer
 	rs, err := RunPeers(context.Background(), PeerConfig{
-		Root: refRootForTests, Cases: []string{"s4d_example", "spikingssm_sdn"},
+		Root: refRootForTests, Cases: []string{"s4d_example", "spikingssm_sdn", "spikessm_ref_L64"},
 		Batches: []int{2}, Threads: []int{1}, Warmup: 1, Reps: 2, MinSampleTime: 5 * time.Millisecond,
 		Progress: &prog,
 	})
 	require.NoError(t, err)
-	require.Len(t, rs, 2)
+	require.Len(t, rs, 3)
 	for _, r := range rs {
 		assert.Equal(t, "pytorch", r.Peer)
 		assert.Equal(t, 2, r.Batch)
@@ -182,7 +182,7 @@ func TestRunPeersTorch(t *testing.T) {
 
 	rep := &Report{}
 	rep.AddPeers(rs)
-	require.Len(t, rep.Cases, 4)
+	require.Len(t, rep.Cases, 6)
 	assert.Equal(t, "peer=pytorch/case=s4d_example/B=2/threads=1/side=pytorch", rep.Cases[0].Name)
 	assert.Equal(t, "peer=pytorch/case=s4d_example/B=2/threads=1/side=spikessm", rep.Cases[1].Name)
 	assert.InDelta(t, rs[0].PeerMsPerSeq*1e6, rep.Cases[0].MedianNs, 1e-6*rep.Cases[0].MedianNs)
@@ -190,6 +190,11 @@ func TestRunPeersTorch(t *testing.T) {
 	j, err := json.Marshal(rs)
 	require.NoError(t, err)
 	assert.Contains(t, string(j), `"Ratio"`)
+}
+
+func TestCaseDir(t *testing.T) {
+	assert.Equal(t, filepath.Join("r", "s4d_example"), caseDir("r", "s4d_example"))
+	assert.Equal(t, filepath.Join("t", "spikessm_ref", "L64"), caseDir(filepath.Join("t", "reference"), "spikessm_ref_L64"))
 }
 
 func TestPeerScriptVerifyOnlyFailsOnWrongLogits(t *testing.T) {
