@@ -421,7 +421,7 @@ def main():
           "reset": "soft", "threshold_compare": "ge", "seq_len": a.seq_len,
           "dt_min": a.dt_min, "dt_max": a.dt_max, "theta_init": a.theta_init,
           "rho_init": a.rho_init, "tau_range": [0.6, 0.95], "beta_range": [0.3, 0.9],
-          "dropout": a.dropout, "seed": a.seed, "epochs": a.epochs or (40 if a.seq_len == 64 else 12),
+          "dropout": a.dropout, "seed": a.seed, "epochs": a.epochs or (60 if a.seq_len == 64 else 20),
           "batch_size": a.batch_size, "lr": a.lr, "ssm_lr": a.ssm_lr,
           "weight_decay": a.weight_decay, "threads": 2,
           "optimizer": "AdamW; log_dt/log_A_real/A_imag lr ssm_lr wd 0; log_theta/log_rho, "
