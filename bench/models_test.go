@@ -241,3 +241,26 @@ func TestPeerScriptVerifyOnlyFailsOnWrongLogits(t *testing.T) {
 	assert.Empty(t, pj.Results[0].Timings, "an unverified model is not timed")
 	assert.False(t, math.IsNaN(pj.Results[0].MaxAbsDiff))
 }
+
+// FuzzPeerJSON feeds arbitrary peer output through the parser and the row builder: never a
+// panic, and a row without numbers stays without a ratio.
+func FuzzPeerJSON(f *testing.F) {
+	f.Add([]byte(`{"available": true, "torch_version": "1.13", "default_threads": 1, "results": [{"case": "s4d_example", "verified": true, "max_abs_diff_logits": 1e-6, "tolerance": 1e-4, "timings": [{"batch": 1, "threads": 1, "threads_requested": 1, "ms_per_forward": 0.5, "mad_ms": 0.01, "ms_per_seq": 0.5, "samples_ms": [0.5, 0.51]}]}]}`))
+	f.Add([]byte(`{"available": false}`))
+	f.Add([]byte(`{"available": true, "results": [{"case": "s4d_example", "verified": false, "error": "x", "timings": null}]}`))
+	cfg := PeerConfig{Batches: []int{1, 16}, Threads: []int{1, 0}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pj, err := parsePeerJSON(data)
+		if err != nil {
+			return
+		}
+		rows := peerRows(cfg, pj, "s4d_example")
+		require.NotEmpty(t, rows)
+		for _, r := range rows {
+			assert.Zero(t, r.Ratio)
+			if !pj.Available {
+				assert.NotEmpty(t, r.Skipped)
+			}
+		}
+	})
+}

@@ -156,8 +156,8 @@ func runTorchPeer(ctx context.Context, cfg PeerConfig) (*peerJSON, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out peerJSON
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+	out, err := parsePeerJSON(stdout.Bytes())
+	if err != nil {
 		tail := strings.TrimSpace(stderr.String())
 		if len(tail) > 500 {
 			tail = "…" + tail[len(tail)-500:]
@@ -166,6 +166,15 @@ func runTorchPeer(ctx context.Context, cfg PeerConfig) (*peerJSON, error) {
 			return &peerJSON{Available: false, Error: fmt.Sprintf("%s torch_peer.py failed: %v: %s", cfg.Python, runErr, tail)}, nil
 		}
 		return nil, fmt.Errorf("bench: torch_peer.py printed no JSON: %w (stderr: %s)", err, tail)
+	}
+	return out, nil
+}
+
+// parsePeerJSON decodes what torch_peer.py prints.
+func parsePeerJSON(data []byte) (*peerJSON, error) {
+	var out peerJSON
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, err
 	}
 	if !out.Available && out.Error == "" {
 		out.Error = "torch not available"
