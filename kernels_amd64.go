@@ -44,6 +44,89 @@ func gluAVX512(a *gluArgs)
 //go:noescape
 func gluAVX2(a *gluArgs)
 
+// IDs of the assembly kernels above (see asmImpl).
+const (
+	kScanAVX512 asmKernel = iota + 1
+	kScanSpikesAVX512
+	kScanAVX2
+	kNeuronAVX2
+	kNeuron4AVX512
+	kNeuron2AVX2
+	kSpikeAccumAVX512
+	kSpikeAccumAVX2
+	kGemmAVX512
+	kGemmAVX2
+	kGLUAVX512
+	kGLUAVX2
+)
+
+// The call* dispatchers are static calls of //go:noescape assembly, so the
+// argument blocks stay on the caller's stack.
+
+func callScan(k asmKernel, a *scanArgs) {
+	switch k {
+	case kScanAVX512:
+		scanAVX512(a)
+	case kScanSpikesAVX512:
+		scanSpikesAVX512(a)
+	case kScanAVX2:
+		scanAVX2(a)
+	default:
+		panic("spikessm: bad scan kernel")
+	}
+}
+
+func callNeuron(k asmKernel, a *neuronArgs) {
+	if k != kNeuronAVX2 {
+		panic("spikessm: bad neuron kernel")
+	}
+	neuronAVX2(a)
+}
+
+func callNeuron4(k asmKernel, a *neuron4Args) {
+	switch k {
+	case kNeuron4AVX512:
+		neuron4AVX512(a)
+	case kNeuron2AVX2:
+		neuron2AVX2(a)
+	default:
+		panic("spikessm: bad neuron4 kernel")
+	}
+}
+
+func callSpike(k asmKernel, a *spikeArgs) {
+	switch k {
+	case kSpikeAccumAVX512:
+		spikeAccumAVX512(a)
+	case kSpikeAccumAVX2:
+		spikeAccumAVX2(a)
+	default:
+		panic("spikessm: bad spike-accumulation kernel")
+	}
+}
+
+func callGemm(k asmKernel, a *gemmArgs) {
+	switch k {
+	case kGemmAVX512:
+		gemmAVX512(a)
+	case kGemmAVX2:
+		gemmAVX2(a)
+	default:
+		panic("spikessm: bad gemm kernel")
+	}
+}
+
+func callGLU(k asmKernel, a *gluArgs) {
+	switch k {
+	case kGLUAVX512:
+		gluAVX512(a)
+	case kGLUAVX2:
+		gluAVX2(a)
+	default:
+		panic("spikessm: bad GLU kernel")
+	}
+}
+
 // hasAVX512 and hasAVX2 are the dispatch conditions, read from cpuid each
 // time the table is built (tests disable features through cpuid.CPU).
 func hasAVX512() bool {
@@ -68,14 +151,14 @@ func archKernels() []*Kernels {
 	var ks []*Kernels
 	if hasAVX512() {
 		ks = append(ks, asmKernels(VariantAVX512, asmImpl{
-			scan: scanAVX512, scanSpikes: scanSpikesAVX512, neuron: neuronAVX2, neuron4: neuron4AVX512, group: 4, spike: spikeAccumAVX512, gemm: gemmAVX512,
-			glu: gluAVX512, gluTail: true, width: 16, gemmWide: 64,
+			scan: kScanAVX512, scanSpikes: kScanSpikesAVX512, neuron: kNeuronAVX2, neuron4: kNeuron4AVX512, group: 4, spike: kSpikeAccumAVX512, gemm: kGemmAVX512,
+			glu: kGLUAVX512, gluTail: true, width: 16, gemmWide: 64,
 		}))
 	}
 	if hasAVX2() {
 		ks = append(ks, asmKernels(VariantAVX2, asmImpl{
-			scan: scanAVX2, neuron: neuronAVX2, neuron4: neuron2AVX2, group: 2, spike: spikeAccumAVX2, gemm: gemmAVX2,
-			glu: gluAVX2, width: 8, gemmWide: 16,
+			scan: kScanAVX2, neuron: kNeuronAVX2, neuron4: kNeuron2AVX2, group: 2, spike: kSpikeAccumAVX2, gemm: kGemmAVX2,
+			glu: kGLUAVX2, width: 8, gemmWide: 16,
 		}))
 	}
 	return ks

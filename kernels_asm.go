@@ -82,22 +82,30 @@ const (
 	gluChunk        = 1 << 16 // elements per call
 )
 
-// asmImpl is one ISA's set of assembly kernels plus its register widths.
+// asmImpl is one ISA's set of assembly kernels plus its register widths. The
+// kernels are named by asmKernel IDs, not function values, and called through
+// the static dispatchers call* of the per-architecture files: a call through a
+// function value hides the //go:noescape of the assembly from escape analysis,
+// which then moves every argument block to the heap (an allocation per kernel
+// call, and so per Session.Step).
 type asmImpl struct {
-	scan func(*scanArgs)
+	scan asmKernel
 	// scanSpikes reads u as uint16 lane masks (scanArgs.u points to them);
-	// nil: masks are expanded to floats in Go and scan runs.
-	scanSpikes func(*scanArgs)
-	neuron     func(*neuronArgs)
-	neuron4    func(*neuron4Args) // nil: NeuronBlocks loops over Neuron
-	group      int                // blocks per neuron4 call (4 AVX-512, 2 AVX2)
-	spike      func(*spikeArgs)
-	gemm       func(*gemmArgs)
-	glu        func(*gluArgs) // nil: generic GLU
-	gluTail    bool           // glu handles any n (else n%width is done in Go)
-	width      int            // floats per vector register (SpikeAccum/Gemm column granule)
-	gemmWide   int            // columns of the wide Gemm tile
+	// 0: masks are expanded to floats in Go and scan runs.
+	scanSpikes asmKernel
+	neuron     asmKernel
+	neuron4    asmKernel // 0: NeuronBlocks loops over Neuron
+	group      int       // blocks per neuron4 call (4 AVX-512, 2 AVX2)
+	spike      asmKernel
+	gemm       asmKernel
+	glu        asmKernel // 0: generic GLU
+	gluTail    bool      // glu handles any n (else n%width is done in Go)
+	width      int       // floats per vector register (SpikeAccum/Gemm column granule)
+	gemmWide   int       // columns of the wide Gemm tile
 }
+
+// asmKernel identifies one assembly routine of this architecture (0 = none).
+type asmKernel uint8
 
 // maskFloats[b] holds the 8 floats 0/1 of the bits of byte b, LSB first.
 var maskFloats = func() (t [256][8]float32) {
@@ -116,9 +124,10 @@ func ptr(s []float32) *float32 {
 	return &s[0]
 }
 
-func asmKernels(name Variant, im asmImpl) *Kernels {
+func asmKernels(name Variant, impl asmImpl) *Kernels {
+	im := &impl
 	k := &Kernels{Name: name, GLU: gluGeneric, PMBCPass: PMBCPassGeneric}
-	if im.glu != nil {
+	if im.glu != 0 {
 		k.GLU = func(dst, a, b []float32) {
 			n := len(dst)
 			a, b = a[:n], b[:n]
@@ -127,38 +136,20 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 				body = n - n%im.width
 			}
 			for i0 := 0; i0 < body; i0 += gluChunk {
-				im.glu(&gluArgs{dst: &dst[i0], a: &a[i0], b: &b[i0], n: min(gluChunk, body-i0)})
+				callGLU(im.glu, &gluArgs{dst: &dst[i0], a: &a[i0], b: &b[i0], n: min(gluChunk, body-i0)})
 			}
 			if body < n {
 				gluGeneric(dst[body:], a[body:], b[body:])
 			}
 		}
 	}
-	k.Scan = func(p *ScanParams, u, y, xRe, xIm []float32, T int) {
-		if T <= 0 {
-			return
-		}
-		N := p.N
-		nl := N * Lanes
-		a := scanArgs{
-			aRe: ptr(p.ARe[:nl]), aIm: ptr(p.AIm[:nl]), bRe: ptr(p.BRe[:nl]), bIm: ptr(p.BIm[:nl]),
-			cRe: ptr(p.CRe[:nl]), cIm: ptr(p.CIm[:nl]), d: ptr(p.D[:Lanes]),
-			xRe: ptr(xRe[:nl]), xIm: ptr(xIm[:nl]), n: N,
-		}
-		u, y = u[:T*Lanes], y[:T*Lanes]
-		tc := max(1, scanChunkWork/max(N, 1))
-		for t0 := 0; t0 < T; t0 += tc {
-			n := min(tc, T-t0)
-			a.u, a.y, a.t = unsafe.Pointer(&u[t0*Lanes]), &y[t0*Lanes], n
-			im.scan(&a)
-		}
-	}
+	k.Scan = im.runScan
 	k.ScanSpikes = func(p *ScanParams, mask []uint16, y, xRe, xIm []float32, T int) {
 		if T <= 0 {
 			return
 		}
 		mask, y = mask[:T], y[:T*Lanes]
-		if im.scanSpikes != nil {
+		if im.scanSpikes != 0 {
 			N := p.N
 			nl := N * Lanes
 			a := scanArgs{
@@ -170,7 +161,7 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 			for t0 := 0; t0 < T; t0 += tc {
 				n := min(tc, T-t0)
 				a.u, a.y, a.t = unsafe.Pointer(&mask[t0]), &y[t0*Lanes], n
-				im.scanSpikes(&a)
+				callScan(im.scanSpikes, &a)
 			}
 			return
 		}
@@ -182,7 +173,7 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 				copy(buf[t*Lanes:t*Lanes+8], maskFloats[m&0xff][:])
 				copy(buf[t*Lanes+8:t*Lanes+16], maskFloats[m>>8][:])
 			}
-			k.Scan(p, buf[:n*Lanes], y[t0*Lanes:], xRe, xIm, n)
+			im.runScan(p, buf[:n*Lanes], y[t0*Lanes:], xRe, xIm, n)
 		}
 	}
 	k.Neuron = func(p *NeuronParams, x, s []float32, mask []uint16, st *NeuronState, T int) {
@@ -215,7 +206,7 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 			if mask != nil {
 				a.mask = &mask[t0]
 			}
-			im.neuron(&a)
+			callNeuron(im.neuron, &a)
 		}
 	}
 	k.NeuronBlocks = func(p []NeuronParams, x, s []float32, mask []uint16, st []NeuronState, T int) {
@@ -232,7 +223,7 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 		}
 		st = st[:nb]
 		b := 0
-		if im.neuron4 != nil {
+		if im.neuron4 != 0 {
 			G := im.group
 			for ; b+G <= nb; b += G {
 				q := p[b : b+G]
@@ -258,7 +249,7 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 					if mask != nil {
 						a.mask = &mask[b*T+t0]
 					}
-					im.neuron4(&a)
+					callNeuron4(im.neuron4, &a)
 				}
 			}
 		}
@@ -300,7 +291,7 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 		a := spikeArgs{mask: &mask[0], nwords: nw, lastMask: last, ldw: M * 4}
 		for c0 := 0; c0 < body; c0 += step {
 			a.y, a.wt, a.ncols = &y[c0], &wt[c0], min(step, body-c0)
-			im.spike(&a)
+			callSpike(im.spike, &a)
 		}
 		if body < M {
 			spikeAccumCols(y, wt, mask, last, M, body)
@@ -323,7 +314,7 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 				for k0 := 0; k0 < K; k0 += kc {
 					a.y, a.x, a.wt = &y[r*M], &x[r*K+k0], &wt[k0*M]
 					a.k, a.ncols, a.rows = min(kc, K-k0), body, rows
-					im.gemm(&a)
+					callGemm(im.gemm, &a)
 				}
 				r += rows
 			}
@@ -333,6 +324,27 @@ func asmKernels(name Variant, im asmImpl) *Kernels {
 		}
 	}
 	return k
+}
+
+// runScan is Kernels.Scan for this ISA.
+func (im *asmImpl) runScan(p *ScanParams, u, y, xRe, xIm []float32, T int) {
+	if T <= 0 {
+		return
+	}
+	N := p.N
+	nl := N * Lanes
+	a := scanArgs{
+		aRe: ptr(p.ARe[:nl]), aIm: ptr(p.AIm[:nl]), bRe: ptr(p.BRe[:nl]), bIm: ptr(p.BIm[:nl]),
+		cRe: ptr(p.CRe[:nl]), cIm: ptr(p.CIm[:nl]), d: ptr(p.D[:Lanes]),
+		xRe: ptr(xRe[:nl]), xIm: ptr(xIm[:nl]), n: N,
+	}
+	u, y = u[:T*Lanes], y[:T*Lanes]
+	tc := max(1, scanChunkWork/max(N, 1))
+	for t0 := 0; t0 < T; t0 += tc {
+		n := min(tc, T-t0)
+		a.u, a.y, a.t = unsafe.Pointer(&u[t0*Lanes]), &y[t0*Lanes], n
+		callScan(im.scan, &a)
+	}
 }
 
 // spikeAccumCols is spikeAccumGeneric restricted to columns m ≥ from (same
