@@ -82,11 +82,24 @@ func TestSpikeSSMRefTeacherForced(t *testing.T) {
 	}
 }
 
-// TestSpikeSSMRefEndToEnd: logits of the io batch and labels of the whole test split. PyTorch's
-// own float32 and float64 runs differ by up to 0.029 in the test logits with 81/280 spike
-// flips on the io sample (manifest float32_vs_float64); the runtime is held to the same spread.
+// TestSpikeSSMRefEndToEnd: logits of the io batch and labels of the whole test split. One
+// flipped spike of the refractory neuron changes every later membrane value of its channel, so
+// PyTorch's own float32 and float64 runs of the same weights differ in the logits (manifest
+// float32_vs_float64: 0.024 on the io batch, 0.070 on the test split, with 14/84 flips of
+// 524 288 spikes on the io sample). The runtime, another float32 evaluation order, is held to
+// 1.5 × that spread, and to at least 358 of 360 equal predictions.
 func TestSpikeSSMRefEndToEnd(t *testing.T) {
 	data, fx := loadSpikeSSMRef(t)
+	raw, err := os.ReadFile(filepath.Join(spikessmRefDir, "manifest.json"))
+	require.NoError(t, err)
+	var man struct {
+		F32vsF64 struct {
+			IO   float64 `json:"max_abs_diff_logits"`
+			Test float64 `json:"test_max_abs_diff_logits"`
+		} `json:"float32_vs_float64"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &man))
+	require.Positive(t, man.F32vsF64.Test, "manifest lacks float32_vs_float64")
 	m, err := LoadBytes(data)
 	require.NoError(t, err)
 	in, _ := fx.tensor(t, "input")
@@ -109,7 +122,7 @@ func TestSpikeSSMRefEndToEnd(t *testing.T) {
 		}
 	}
 	t.Logf("spikessm_ref: io logits max |diff| %.3g; test split %d/360 predictions equal, test_logits max |diff| %.3g", d, agree, worst)
-	require.LessOrEqual(t, d, 0.05)
-	require.LessOrEqual(t, worst, 0.05)
+	require.LessOrEqual(t, d, math.Max(1e-4, 1.5*man.F32vsF64.IO))
+	require.LessOrEqual(t, worst, math.Max(1e-4, 1.5*man.F32vsF64.Test))
 	require.GreaterOrEqual(t, agree, 358)
 }
