@@ -130,3 +130,19 @@ func TestConvertNIRWithDT(t *testing.T) {
 	require.Contains(t, stdout, "CubaLIF")
 	require.Contains(t, stdout, "semantics.dt")
 }
+
+// A tiny kernel sweep writes a JSON report that bench compare reads back.
+func TestBenchAndCompare(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.json")
+	out, errOut, code := runCLI(t, "bench", "--kernels", "--filter", "kernel=glu/variant=generic", "--reps", "2", "--warmup", "0", "-o", a)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "kernel=glu/variant=generic")
+	out, errOut, code = runCLI(t, "bench", "compare", a, a)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "1.00x")
+	_, _, code = runCLI(t, "bench", "compare", a)
+	require.Equal(t, 2, code, "compare needs two reports")
+	_, _, code = runCLI(t, "bench", "--mode", "sideways")
+	require.Equal(t, 2, code)
+}
