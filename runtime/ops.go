@@ -249,22 +249,51 @@ func buildLayerNorm(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 	}
 	c := gs[0]
 	return &rowOp{c: c, fixed: true, fn: func(_ *execCtx, _ int, in, out []float32, c int) {
-		var s float64
-		for _, v := range in {
-			s += float64(v)
-		}
-		mean := s / float64(c)
-		var q float64
-		for _, v := range in {
-			d := float64(v) - mean
-			q += d * d
-		}
-		inv := 1 / math.Sqrt(q/float64(c)+eps)
-		for j, v := range in {
-			n := float32((float64(v) - mean) * inv)
-			out[j] = n*g[j] + b[j]
-		}
+		layerNormRow(in, out, g, b, eps)
 	}}, nil
+}
+
+// layerNormRow normalises one row in float64 with four independent partial sums per pass
+// (one running sum is bound by the add latency, four keep the adder busy). The summation
+// order depends only on the row length, so every row gives the same bits wherever it is.
+func layerNormRow(in, out, g, b []float32, eps float64) {
+	c := len(in)
+	out, g, b = out[:c], g[:c], b[:c]
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= c; j += 4 {
+		v := in[j : j+4 : j+4]
+		s0 += float64(v[0])
+		s1 += float64(v[1])
+		s2 += float64(v[2])
+		s3 += float64(v[3])
+	}
+	for ; j < c; j++ {
+		s0 += float64(in[j])
+	}
+	mean := ((s0 + s1) + (s2 + s3)) / float64(c)
+	var q0, q1, q2, q3 float64
+	j = 0
+	for ; j+4 <= c; j += 4 {
+		v := in[j : j+4 : j+4]
+		d0 := float64(v[0]) - mean
+		d1 := float64(v[1]) - mean
+		d2 := float64(v[2]) - mean
+		d3 := float64(v[3]) - mean
+		q0 += d0 * d0
+		q1 += d1 * d1
+		q2 += d2 * d2
+		q3 += d3 * d3
+	}
+	for ; j < c; j++ {
+		d := float64(in[j]) - mean
+		q0 += d * d
+	}
+	inv := 1 / math.Sqrt(((q0+q1)+(q2+q3))/float64(c)+eps)
+	for j, v := range in {
+		n := float32((float64(v) - mean) * inv)
+		out[j] = n*g[j] + b[j]
+	}
 }
 
 func buildBatchNorm(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
