@@ -325,10 +325,48 @@ func (p *plan) inferShapes(inShape []int, inject map[string]Tensor) ([][]int, er
 	return shapes, nil
 }
 
-// runState is the reusable memory of one Run (pooled per model between Runs).
+// runState is the reusable memory of one Run (pooled per model between Runs). Besides the
+// activation arena and scratch it caches what depends only on the input shape (value shapes,
+// the kept values of a plain Run, node state buffers), so a repeated Run of the same shape
+// allocates little more than its result.
 type runState struct {
 	ar arena
 	ws []scratch
+	x  execCtx
+	// shape cache, valid for inShape when shapes != nil
+	inShape []int
+	shapes  [][]int
+	keepOut []bool    // graph outputs only (no captures)
+	tv      []tval    // backing of x.vals
+	outs    [][]*tval // per node: its output values
+	state   [][][]float32
+}
+
+// prepare fills the shape cache for an input shape (without injections).
+func (rs *runState) prepare(p *plan, inShape []int) error {
+	if rs.shapes != nil && shapeEq(rs.inShape, inShape) {
+		return nil
+	}
+	rs.shapes = nil
+	shapes, err := p.inferShapes(inShape, nil)
+	if err != nil {
+		return err
+	}
+	rs.inShape = append(rs.inShape[:0], inShape...)
+	rs.shapes = shapes
+	if rs.keepOut == nil {
+		rs.keepOut = make([]bool, len(p.values))
+		for _, i := range p.outputs {
+			rs.keepOut[i] = true
+		}
+		rs.tv = make([]tval, len(p.values))
+		rs.outs = make([][]*tval, len(p.nodes))
+		for ni, n := range p.nodes {
+			rs.outs[ni] = make([]*tval, len(n.out))
+		}
+	}
+	rs.state = make([][][]float32, len(p.nodes))
+	return nil
 }
 
 // arena hands out activation buffers and takes them back after their last use.
@@ -374,40 +412,59 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 			return nil, fmt.Errorf("runtime: capture %q: no such activation", name)
 		}
 	}
-	shapes, err := p.inferShapes(input.Shape, o.Inject)
-	if err != nil {
+	rs, _ := m.pool.Get().(*runState)
+	if rs == nil {
+		rs = &runState{ws: make([]scratch, m.workers)}
+	}
+	defer m.pool.Put(rs)
+	if err := rs.prepare(p, input.Shape); err != nil {
 		return nil, err
+	}
+	shapes := rs.shapes
+	if len(o.Inject) > 0 {
+		var err error
+		if shapes, err = p.inferShapes(input.Shape, o.Inject); err != nil {
+			return nil, err
+		}
 	}
 	for name, t := range o.Inject {
 		if len(t.Data) != numel(t.Shape) {
 			return nil, fmt.Errorf("runtime: inject %q: %d values for shape %v", name, len(t.Data), t.Shape)
 		}
 	}
-	keep := make([]bool, len(p.values))
-	for _, name := range o.Capture {
-		keep[p.index[name]] = true
-	}
-	for _, i := range p.outputs {
-		keep[i] = true
-	}
-	rs, _ := m.pool.Get().(*runState)
-	if rs == nil {
-		rs = &runState{ws: make([]scratch, m.workers)}
-	}
-	defer m.pool.Put(rs)
-	x := &execCtx{p: p, k: m.k, workers: m.workers, ws: rs.ws, vals: make([]*tval, len(p.values)), keep: keep}
-	for i, v := range p.values {
-		if v.isConst {
-			x.vals[i] = &tval{data: v.cdata, shape: v.cshape}
+	keep := rs.keepOut
+	if len(o.Capture) > 0 {
+		keep = append([]bool(nil), keep...)
+		for _, name := range o.Capture {
+			keep[p.index[name]] = true
 		}
 	}
-	x.vals[p.inputs[0]] = &tval{data: input.Data, shape: input.Shape}
+	x := &rs.x
+	vals := x.vals
+	if len(vals) != len(p.values) {
+		vals = make([]*tval, len(p.values))
+	}
+	clear(vals)
+	*x = execCtx{p: p, k: m.k, workers: m.workers, ws: rs.ws, vals: vals, keep: keep, in: x.in[:0]}
+	defer func() { x.vals, x.in, x.out, x.st, x.node, x.stats = vals, x.in[:0], nil, nil, nil, nil }()
+	tv := rs.tv
+	for i, v := range p.values {
+		if v.isConst {
+			tv[i] = tval{data: v.cdata, shape: v.cshape}
+			x.vals[i] = &tv[i]
+		}
+	}
+	tv[p.inputs[0]] = tval{data: input.Data, shape: input.Shape}
+	x.vals[p.inputs[0]] = &tv[p.inputs[0]]
 	ar := &rs.ar
 	var st *Stats
 	if o.Stats || o.Trace != nil {
 		st = &Stats{}
 	}
-	start := time.Now()
+	var start time.Time
+	if st != nil {
+		start = time.Now()
+	}
 	type ev struct {
 		Name string         `json:"name"`
 		Cat  string         `json:"cat"`
@@ -423,9 +480,10 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("runtime: cancelled before node %q: %w", n.name, err)
 		}
-		t0 := time.Now()
+		var t0 time.Time
 		var ls LayerStats
 		if st != nil {
+			t0 = time.Now()
 			ls = LayerStats{Name: n.name, Op: n.op, SpikeRate: -1, InputSpikeRate: -1}
 			x.stats = &ls
 		}
@@ -437,18 +495,32 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 				}
 			}
 		}
-		outs := make([]*tval, len(n.out))
+		outs := rs.outs[n.idx]
 		for j, oi := range n.out {
+			outs[j] = nil
 			if oi < 0 {
 				continue
 			}
-			outs[j] = &tval{data: ar.get(numel(shapes[oi])), shape: shapes[oi]}
+			tv[oi] = tval{data: ar.get(numel(shapes[oi])), shape: shapes[oi]}
+			outs[j] = &tv[oi]
 			x.vals[oi] = outs[j]
 		}
 		if !allInjected {
 			x.B, x.T = 0, 0
-			if err := x.runNode(n, outs, nil); err != nil {
+			// Sequence mode starts from zero state: reuse the buffers of an earlier Run of
+			// this shape, cleared, or let runNode allocate them.
+			nst := rs.state[n.idx]
+			for _, b := range nst {
+				clear(b)
+			}
+			if len(o.Inject) > 0 {
+				nst = nil
+			}
+			if err := x.runNode(n, outs, nst); err != nil {
 				return nil, err
+			}
+			if len(o.Inject) == 0 && nst == nil && x.st != nil {
+				rs.state[n.idx] = x.st
 			}
 		} else if st != nil {
 			ls.Path = "injected"
