@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/spikessm/spikessm/internal/half"
 	"io"
 	"math"
 	"sync"
@@ -516,7 +517,7 @@ func (t *Tensor) Float32() ([]float32, error) {
 	case F16:
 		out := make([]float32, n)
 		for i := range out {
-			out[i] = HalfToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
+			out[i] = half.ToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 		return out, nil
 	case BF16:
@@ -560,28 +561,6 @@ func (t *Tensor) dequantize(raw []byte, n int64) ([]float32, error) {
 		out[i] = float32(int8(raw[i])) * scale[c]
 	}
 	return out, nil
-}
-
-// HalfToFloat32 converts an IEEE 754 binary16 value to float32 exactly.
-func HalfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // inf, nan
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	case exp == 0:
-		if frac == 0 {
-			return math.Float32frombits(sign)
-		}
-		// subnormal: value = frac·2^-24
-		f := float32(frac) * (1.0 / (1 << 24))
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
 }
 
 func wordsToBytes(w []uint64) []byte {

@@ -135,15 +135,25 @@ func TestRoundTripFileMmapEqualsBytes(t *testing.T) {
 	}
 }
 
+// f16 weights decode to float32 exactly (the conversion itself is tested exhaustively in
+// internal/half; this checks the tensor path uses it, little-endian).
 func TestHalfConversions(t *testing.T) {
 	// independent reference values of IEEE binary16
-	cases := map[uint16]float32{
-		0x0000: 0, 0x3c00: 1, 0xc000: -2, 0x7bff: 65504, 0x0001: float32(math.Ldexp(1, -24)),
-		0x03ff: float32(math.Ldexp(1023, -24)), 0x3555: 0.333251953125,
+	hs := []uint16{0x0000, 0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x3555}
+	want := []float32{0, 1, -2, 65504, float32(math.Ldexp(1, -24)), float32(math.Ldexp(1023, -24)), 0.333251953125}
+	raw := make([]byte, 2*len(hs))
+	for i, h := range hs {
+		raw[2*i], raw[2*i+1] = byte(h), byte(h>>8)
 	}
-	for h, want := range cases {
-		assert.Equal(t, want, HalfToFloat32(h), "%#04x", h)
-	}
-	assert.True(t, math.IsInf(float64(HalfToFloat32(0x7c00)), 1))
-	assert.True(t, math.IsNaN(float64(HalfToFloat32(0x7e00))))
+	b := smallBuilder(t)
+	require.NoError(t, b.AddTensor("halves", F16, []int64{int64(len(hs))}, raw))
+	data, err := b.Bytes()
+	require.NoError(t, err)
+	m, err := FromBytes(data)
+	require.NoError(t, err)
+	tn, ok := m.Tensor("halves")
+	require.True(t, ok)
+	got, err := tn.Float32()
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
 }

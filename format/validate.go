@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"encoding/binary"
 	"fmt"
+	"github.com/spikessm/spikessm/internal/half"
 	"hash/crc32"
 	"math"
 	"sort"
@@ -815,7 +816,7 @@ func firstNonFinite(t *Tensor) (int, float32, bool) {
 	case F16:
 		for i := 0; i+2 <= len(raw); i += 2 {
 			if h := binary.LittleEndian.Uint16(raw[i:]); h&0x7c00 == 0x7c00 {
-				return i / 2, HalfToFloat32(h), true
+				return i / 2, half.ToFloat32(h), true
 			}
 		}
 	case BF16:

@@ -3,6 +3,7 @@ package hdf5
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/spikessm/spikessm/internal/half"
 	"math"
 	"strings"
 )
@@ -228,7 +229,7 @@ func (v *value) float64s() ([]float64, error) {
 			p := v.raw[i*es:]
 			switch es {
 			case 2:
-				out[i] = float64(halfToFloat32(le.Uint16(p)))
+				out[i] = float64(half.ToFloat32(le.Uint16(p)))
 			case 4:
 				out[i] = float64(math.Float32frombits(le.Uint32(p)))
 			case 8:
@@ -409,23 +410,4 @@ func (f *File) readGlobalHeap(addr uint64, ctx string) (*globalHeap, error) {
 		}
 	}
 	return h, nil
-}
-
-// halfToFloat32 converts IEEE binary16 to float32.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h) & 0x3ff
-	switch {
-	case exp == 0:
-		f := float32(man) * (1.0 / (1 << 24))
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | man<<13)
-	default:
-		return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/spikessm/spikessm/internal/half"
 	"io"
 	"math"
 	"os"
@@ -271,7 +272,7 @@ func (t *Tensor) Float64() ([]float64, error) {
 		case "U16":
 			out[i] = float64(le.Uint16(d[2*i:]))
 		case "F16":
-			out[i] = float64(HalfToFloat32(le.Uint16(d[2*i:])))
+			out[i] = float64(half.ToFloat32(le.Uint16(d[2*i:])))
 		case "BF16":
 			out[i] = float64(math.Float32frombits(uint32(le.Uint16(d[2*i:])) << 16))
 		case "I32":
@@ -353,29 +354,8 @@ func (t *Tensor) Int64() ([]int64, error) {
 	return out, nil
 }
 
-// HalfToFloat32 converts an IEEE 754 binary16 value to float32 exactly.
-func HalfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && man == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal: man × 2^-24
-		f := float32(man) * (1.0 / (1 << 24))
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | man<<13)
-	default:
-		return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
-	}
-}
-
 // f8e5m2 decodes an OCP FP8 E5M2 value (the top byte of a binary16).
-func f8e5m2(b byte) float32 { return HalfToFloat32(uint16(b) << 8) }
+func f8e5m2(b byte) float32 { return half.ToFloat32(uint16(b) << 8) }
 
 // f8e4m3 decodes an OCP FP8 E4M3FN value (bias 7, no infinities,
 // S.1111.111 is NaN).

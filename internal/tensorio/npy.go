@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/spikessm/spikessm/internal/half"
 	"math"
 	"strconv"
 	"strings"
-
-	"github.com/spikessm/spikessm/convert/safetensors"
 )
 
 // Tensor is a dense float32 array in row-major (C) order.
@@ -167,7 +166,7 @@ func npyDType(descr string) (int, func([]byte) float32, error) {
 	case 'f':
 		switch sz {
 		case "2":
-			return 2, func(b []byte) float32 { return safetensors.HalfToFloat32(le.Uint16(b)) }, nil
+			return 2, func(b []byte) float32 { return half.ToFloat32(le.Uint16(b)) }, nil
 		case "4":
 			return 4, func(b []byte) float32 { return math.Float32frombits(le.Uint32(b)) }, nil
 		case "8":
