@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spikessm/spikessm/convert/nir"
@@ -337,7 +338,7 @@ func (c *conv) take(key string, shape ...int) ([]float64, error) {
 	if !ok {
 		return nil, fmt.Errorf("tensor %s is missing from the checkpoint", key)
 	}
-	if shape != nil && !sameShape(t.Shape, shape) {
+	if shape != nil && !slices.Equal(t.Shape, shape) {
 		return nil, fmt.Errorf("tensor %s has shape %v, want %v", key, t.Shape, shape)
 	}
 	v, err := t.Float64()
@@ -373,18 +374,6 @@ func (c *conv) ignore(keys ...string) {
 			c.used[k] = true
 		}
 	}
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // countLayers counts i = 0, 1, … while fmt.Sprintf(pattern, i) is a key.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -440,9 +441,9 @@ func (c *conv) mapSpikingSSM() error {
 			vs, _ := c.shape(p + "ln_vth")
 			var lv []float64
 			switch {
-			case sameShape(vs, []int{H, 1}):
+			case slices.Equal(vs, []int{H, 1}):
 				lv, err = c.take(p+"ln_vth", H, 1)
-			case sameShape(vs, []int{1}) || len(vs) == 0:
+			case slices.Equal(vs, []int{1}) || len(vs) == 0:
 				var one []float64
 				one, err = c.take(p+"ln_vth", vs...)
 				if err == nil {

@@ -3,6 +3,7 @@ package convert
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // s4dKernel reads a models/s4/s4d.py-style S4DKernel (log_dt (H), C
@@ -107,9 +108,9 @@ func (c *conv) diagKernel(kp string, H int, o diagOptions) (*ssm, error) {
 	var invDT []float64
 	tied := true
 	switch {
-	case sameShape(ds, []int{H, 1}):
+	case slices.Equal(ds, []int{H, 1}):
 		invDT, err = c.take(kp+"inv_dt", H, 1)
-	case sameShape(ds, []int{H, N}):
+	case slices.Equal(ds, []int{H, N}):
 		invDT, err = c.take(kp+"inv_dt", H, N)
 		tied = false
 	default:
@@ -173,9 +174,9 @@ func (c *conv) skipD(key string, H int) ([]float64, error) {
 		return nil, fmt.Errorf("tensor %s is missing from the checkpoint", key)
 	}
 	switch {
-	case sameShape(ds, []int{H}):
+	case slices.Equal(ds, []int{H}):
 		return c.take(key, H)
-	case sameShape(ds, []int{1, H}):
+	case slices.Equal(ds, []int{1, H}):
 		return c.take(key, 1, H)
 	}
 	return nil, fmt.Errorf("tensor %s has shape %v, want (H=%d) or (1, H); multi-channel D is not supported", key, ds, H)
