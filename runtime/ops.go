@@ -354,33 +354,49 @@ func geluTanh(in, out []float32) {
 	}
 }
 
-// geluErf is 0.5·x·(1 + erf(x/√2)) with erf32's rational approximation written inline and
-// evaluated in float32 (a call per element, float64 division or min/max clamps each cost 1.5–5×
-// here); its error is below 2e-6 relative (TestGELUErf).
+// geluErf is 0.5·x·(1 + erf(x/√2)) evaluated from a table: on [−6, 6] it takes the nearest
+// node x₀ of a grid of step 1/64 and the second-order Taylor expansion there,
+// f(x₀) + d·(f′(x₀) + d·f″(x₀)/2) with d = x − x₀ (exact in float32: x₀ is a multiple of 1/64
+// and |d| ≤ 1/128). The remainder is below |d|³/6·max|f‴| < 1e-7, so the result is within a
+// few float32 ulps of the exact GELU (TestGELUErf), about 3× cheaper than the rational erf
+// (no division, 7 float operations). Beyond 6, GELU(x) = x in float32; below −6 it is
+// −0 (|GELU| < 6e-9); NaN propagates.
 func geluErf(in, out []float32) {
 	out = out[:len(in)]
-	for j, f := range in {
-		x := f * (1 / math.Sqrt2)
-		if x > 4 {
-			x = 4
+	tab := &geluTab
+	for j, x := range in {
+		var y float32
+		switch {
+		case x <= geluMax && x >= -geluMax:
+			i := int(x*geluScale + (geluMax*geluScale + 0.5))
+			e := &tab[i]
+			d := x - (float32(i)*(1.0/geluScale) - geluMax)
+			y = e[0] + d*(e[1]+d*e[2])
+		case x > geluMax:
+			y = x
+		default: // x < −6 or NaN
+			y = x * 0
 		}
-		if x < -4 {
-			x = -4
-		}
-		x2 := x * x
-		p := x2*-2.72614225801306e-10 + 2.77068142495902e-08
-		p = x2*p + -2.10102402082508e-06
-		p = x2*p + -5.69250639462346e-05
-		p = x2*p + -7.34990630326855e-04
-		p = x2*p + -2.95459980854025e-03
-		p = x2*p + -1.60960333262415e-02
-		q := x2*-1.45660718464996e-05 + -2.13374055278905e-04
-		q = x2*q + -1.68282697438203e-03
-		q = x2*q + -7.37332916720468e-03
-		q = x2*q + -1.42647390514189e-02
-		out[j] = 0.5 * f * (1 + x*p/q)
+		out[j] = y
 	}
 }
+
+const (
+	geluMax   = 6
+	geluScale = 64 // nodes per unit; a power of two, so node positions are exact
+	geluNodes = 2*geluMax*geluScale + 1
+)
+
+// geluTab holds per node x₀ = i/64 − 6: GELU(x₀), GELU′(x₀), GELU″(x₀)/2, computed in float64.
+var geluTab = func() (t [geluNodes][3]float32) {
+	for i := range t {
+		x := float64(i)/geluScale - geluMax
+		cdf := 0.5 * math.Erfc(-x/math.Sqrt2)
+		pdf := math.Exp(-x*x/2) / math.Sqrt(2*math.Pi)
+		t[i] = [3]float32{float32(x * cdf), float32(cdf + x*pdf), float32(pdf * (2 - x*x) / 2)}
+	}
+	return t
+}()
 
 func buildGLU(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 	return &gluOp{}, nil
