@@ -253,46 +253,46 @@ func buildLayerNorm(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 	}}, nil
 }
 
-// layerNormRow normalises one row in float64 with four independent partial sums per pass
-// (one running sum is bound by the add latency, four keep the adder busy). The summation
-// order depends only on the row length, so every row gives the same bits wherever it is.
+// layerNormRow normalises one row in float32 (as PyTorch does) with four independent partial
+// sums per pass (one running sum is bound by the add latency, four keep the adder busy); only
+// the square root is taken in float64. The summation order depends only on the row length, so
+// every row gives the same bits wherever it is.
 func layerNormRow(in, out, g, b []float32, eps float64) {
 	c := len(in)
 	out, g, b = out[:c], g[:c], b[:c]
-	var s0, s1, s2, s3 float64
+	var s0, s1, s2, s3 float32
 	j := 0
 	for ; j+4 <= c; j += 4 {
 		v := in[j : j+4 : j+4]
-		s0 += float64(v[0])
-		s1 += float64(v[1])
-		s2 += float64(v[2])
-		s3 += float64(v[3])
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
 	}
 	for ; j < c; j++ {
-		s0 += float64(in[j])
+		s0 += in[j]
 	}
-	mean := ((s0 + s1) + (s2 + s3)) / float64(c)
-	var q0, q1, q2, q3 float64
+	mean := ((s0 + s1) + (s2 + s3)) / float32(c)
+	var q0, q1, q2, q3 float32
 	j = 0
 	for ; j+4 <= c; j += 4 {
 		v := in[j : j+4 : j+4]
-		d0 := float64(v[0]) - mean
-		d1 := float64(v[1]) - mean
-		d2 := float64(v[2]) - mean
-		d3 := float64(v[3]) - mean
+		d0 := v[0] - mean
+		d1 := v[1] - mean
+		d2 := v[2] - mean
+		d3 := v[3] - mean
 		q0 += d0 * d0
 		q1 += d1 * d1
 		q2 += d2 * d2
 		q3 += d3 * d3
 	}
 	for ; j < c; j++ {
-		d := float64(in[j]) - mean
+		d := in[j] - mean
 		q0 += d * d
 	}
-	inv := 1 / math.Sqrt(((q0+q1)+(q2+q3))/float64(c)+eps)
+	inv := float32(1 / math.Sqrt(float64(((q0+q1)+(q2+q3))/float32(c))+eps))
 	for j, v := range in {
-		n := float32((float64(v) - mean) * inv)
-		out[j] = n*g[j] + b[j]
+		out[j] = (v-mean)*inv*g[j] + b[j]
 	}
 }
 
@@ -368,9 +368,12 @@ func geluErf(in, out []float32) {
 		var y float32
 		switch {
 		case x <= geluMax && x >= -geluMax:
-			i := int(x*geluScale + (geluMax*geluScale + 0.5))
+			// k is x·64 rounded to an integer (adding 1.5·2²³ leaves no fraction bits);
+			// its low mantissa bits are the node index, k − magic the node position.
+			k := x*geluScale + geluMagic
+			i := int(math.Float32bits(k)&0x7fffff) - 0x400000 + geluMax*geluScale
 			e := &tab[i]
-			d := x - (float32(i)*(1.0/geluScale) - geluMax)
+			d := x - (k-geluMagic)*(1.0/geluScale)
 			y = e[0] + d*(e[1]+d*e[2])
 		case x > geluMax:
 			y = x
@@ -385,6 +388,7 @@ const (
 	geluMax   = 6
 	geluScale = 64 // nodes per unit; a power of two, so node positions are exact
 	geluNodes = 2*geluMax*geluScale + 1
+	geluMagic = 0x1.8p23
 )
 
 // geluTab holds per node x₀ = i/64 − 6: GELU(x₀), GELU′(x₀), GELU″(x₀)/2, computed in float64.
