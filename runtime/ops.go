@@ -193,6 +193,8 @@ type rowOp struct {
 	fixed bool
 	// flat, when set, is an elementwise op run over whole chunks instead of fn per row.
 	flat func(in, out []float32)
+	// rows, when set, computes whole chunks of rows (same-width input and output) at once.
+	rows func(in, out []float32, c int)
 	outC func(c int) int
 	fn   func(x *execCtx, w int, in, out []float32, c int)
 }
@@ -229,6 +231,10 @@ func (o *rowOp) item(x *execCtx, w, i int) {
 		o.flat(x.in[0].data[lo*c:hi*c], x.out[0].data[lo*oc:hi*oc])
 		return
 	}
+	if o.rows != nil {
+		o.rows(x.in[0].data[lo*c:hi*c], x.out[0].data[lo*oc:hi*oc], c)
+		return
+	}
 	for r := lo; r < hi; r++ {
 		o.fn(x, w, x.in[0].data[r*c:(r+1)*c], x.out[0].data[r*oc:(r+1)*oc], c)
 	}
@@ -248,9 +254,32 @@ func buildLayerNorm(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 		return nil, err
 	}
 	c := gs[0]
-	return &rowOp{c: c, fixed: true, fn: func(_ *execCtx, _ int, in, out []float32, c int) {
-		layerNormRow(in, out, g, b, eps)
+	return &rowOp{c: c, fixed: true, rows: func(in, out []float32, c int) {
+		layerNormRows(in, out, g, b, c, eps)
 	}}, nil
+}
+
+// layerNormRows normalises the rows of in (width c) in groups of eight, one pass at a time
+// over the group (all means, then all scales, then the outputs): the rows' dependency chains
+// (sum → mean → squares → scale) then overlap instead of running back to back. Each row's
+// arithmetic is that of layerNormRow whatever the grouping.
+func layerNormRows(in, out, g, b []float32, c int, eps float64) {
+	const grp = 8
+	var mean, inv [grp]float32
+	rows := len(in) / c
+	for r0 := 0; r0 < rows; r0 += grp {
+		n := min(grp, rows-r0)
+		blk := in[r0*c : (r0+n)*c]
+		for k := 0; k < n; k++ {
+			mean[k] = lnMean(blk[k*c : (k+1)*c])
+		}
+		for k := 0; k < n; k++ {
+			inv[k] = lnScale(blk[k*c:(k+1)*c], mean[k], eps)
+		}
+		for k := 0; k < n; k++ {
+			lnApply(blk[k*c:(k+1)*c], out[(r0+k)*c:(r0+k+1)*c], g, b, mean[k], inv[k])
+		}
+	}
 }
 
 // layerNormRow normalises one row in float32 (as PyTorch does) with four independent partial
@@ -258,8 +287,13 @@ func buildLayerNorm(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 // the square root is taken in float64. The summation order depends only on the row length, so
 // every row gives the same bits wherever it is.
 func layerNormRow(in, out, g, b []float32, eps float64) {
+	mean := lnMean(in)
+	lnApply(in, out, g, b, mean, lnScale(in, mean, eps))
+}
+
+// lnMean is the row mean, from four partial sums.
+func lnMean(in []float32) float32 {
 	c := len(in)
-	out, g, b = out[:c], g[:c], b[:c]
 	var s0, s1, s2, s3 float32
 	j := 0
 	for ; j+4 <= c; j += 4 {
@@ -272,9 +306,15 @@ func layerNormRow(in, out, g, b []float32, eps float64) {
 	for ; j < c; j++ {
 		s0 += in[j]
 	}
-	mean := ((s0 + s1) + (s2 + s3)) / float32(c)
+	return ((s0 + s1) + (s2 + s3)) / float32(c)
+}
+
+// lnScale is 1/sqrt(var + eps) of a row with the given mean (biased variance, four partial
+// sums; the square root in float64).
+func lnScale(in []float32, mean float32, eps float64) float32 {
+	c := len(in)
 	var q0, q1, q2, q3 float32
-	j = 0
+	j := 0
 	for ; j+4 <= c; j += 4 {
 		v := in[j : j+4 : j+4]
 		d0 := v[0] - mean
@@ -290,7 +330,13 @@ func layerNormRow(in, out, g, b []float32, eps float64) {
 		d := in[j] - mean
 		q0 += d * d
 	}
-	inv := float32(1 / math.Sqrt(float64(((q0+q1)+(q2+q3))/float32(c))+eps))
+	return float32(1 / math.Sqrt(float64(((q0+q1)+(q2+q3))/float32(c))+eps))
+}
+
+// lnApply writes (x − mean)·inv·gamma + beta.
+func lnApply(in, out, g, b []float32, mean, inv float32) {
+	c := len(in)
+	out, g, b = out[:c], g[:c], b[:c]
 	for j, v := range in {
 		out[j] = (v-mean)*inv*g[j] + b[j]
 	}
