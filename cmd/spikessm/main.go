@@ -1,12 +1,3 @@
-// Command spikessm converts, inspects, runs and benchmarks spiking state space models.
-//
-//	spikessm run      [--model M.ssm --input X] [--json]   classify sequences (no flags: the embedded model)
-//	spikessm convert  IN -o OUT.ssm [flags]                 import a PyTorch/Lightning/NIR checkpoint
-//	spikessm inspect  FILE [--json]                         describe a .ssm model
-//	spikessm bench    [flags] | bench compare A.json B.json benchmark kernels and models
-//	spikessm version  [--variants]                          version, kernel variant and CPU features
-//
-// Exit status: 0 on success, 1 when the work failed (bad file, model error), 2 on a usage error.
 package main
 
 import (

@@ -1,5 +1,3 @@
-// Package build makes the bytes of package embedded: the converted default model and the test
-// set. It is used by the generator and by the test that checks the committed files are fresh.
 package build
 
 import (
