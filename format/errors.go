@@ -13,6 +13,7 @@ type VersionError struct {
 	Supported Version
 }
 
+// Error describes the problem, naming the offending file, node or tensor.
 func (e *VersionError) Error() string {
 	return fmt.Sprintf("format: %s: %s %v is not supported by this reader (supports %v)", e.File, e.What, e.Have, e.Supported)
 }
@@ -50,6 +51,7 @@ type Problem struct {
 	Err   error
 }
 
+// String formats the problem as "where: what".
 func (p Problem) String() string {
 	return fmt.Sprintf("%s: %s (%s)", p.Where, p.Msg, p.Kind)
 }
@@ -60,6 +62,7 @@ type ValidationError struct {
 	Problems []Problem
 }
 
+// Error describes the problem, naming the offending file, node or tensor.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "format: %s: %d problem(s):", e.File, len(e.Problems))
@@ -99,6 +102,7 @@ type UnknownOpError struct {
 	Known                   int // 0: op unknown
 }
 
+// Error describes the problem, naming the offending file, node or tensor.
 func (e *UnknownOpError) Error() string {
 	if e.Known == 0 {
 		return fmt.Sprintf("graph %q node %q: unknown op %s.%s (version %d)", e.Graph, e.Node, canonicalDomain(e.Domain), e.Op, e.Version)
@@ -112,6 +116,7 @@ type AttributeError struct {
 	Msg                   string
 }
 
+// Error describes the problem, naming the offending file, node or tensor.
 func (e *AttributeError) Error() string {
 	return fmt.Sprintf("graph %q node %q (%s): attribute %q: %s", e.Graph, e.Node, e.Op, e.Attr, e.Msg)
 }
@@ -121,6 +126,7 @@ type DanglingError struct {
 	Graph, Node, Name string
 }
 
+// Error describes the problem, naming the offending file, node or tensor.
 func (e *DanglingError) Error() string {
 	if e.Node == "" {
 		return fmt.Sprintf("graph %q: %q is produced by no node, graph input or tensor", e.Graph, e.Name)
@@ -134,6 +140,7 @@ type CycleError struct {
 	Nodes []string
 }
 
+// Error describes the problem, naming the offending file, node or tensor.
 func (e *CycleError) Error() string {
 	return fmt.Sprintf("graph %q: cycle through nodes %s", e.Graph, strings.Join(e.Nodes, ", "))
 }
@@ -144,6 +151,7 @@ type ShapeError struct {
 	Expected, Actual  string
 }
 
+// Error describes the problem, naming the offending file, node or tensor.
 func (e *ShapeError) Error() string {
 	where := fmt.Sprintf("graph %q", e.Graph)
 	if e.Node != "" {
@@ -159,6 +167,7 @@ type BufferError struct {
 	Msg    string
 }
 
+// Error describes the problem, naming the offending file, node or tensor.
 func (e *BufferError) Error() string { return fmt.Sprintf("tensor %q: %s", e.Tensor, e.Msg) }
 
 // ParameterError is a weight value violating a constraint of OPS.md (e.g. θ ≤ 0).
@@ -169,6 +178,7 @@ type ParameterError struct {
 	Constraint             string
 }
 
+// Error describes the problem, naming the offending file, node or tensor.
 func (e *ParameterError) Error() string {
 	return fmt.Sprintf("graph %q node %q (%s): %s[%d] = %g violates %s", e.Graph, e.Node, e.Op, e.Input, e.Index, e.Value, e.Constraint)
 }

@@ -17,6 +17,7 @@ const (
 	AttrFloats
 )
 
+// String names the attribute kind as OPS.md does.
 func (k AttrKind) String() string {
 	switch k {
 	case AttrInt:
