@@ -192,9 +192,12 @@ func (x *execCtx) par(n int, it itemer, work int) {
 	wg.Wait()
 }
 
-// minParallelWork is the approximate number of element operations below which an op runs
-// on the calling goroutine: starting goroutines costs more than it saves.
-const minParallelWork = 1 << 16
+// minParallelWork is the work estimate below which an op runs on the calling goroutine:
+// starting goroutines and waiting for them (several µs on a loaded machine) costs more than it
+// saves. Ops pass estimates in roughly the same unit, about 50 per ns of single-core time
+// (Linear: MACs; S4D: 8·N per input element; row-wise and elementwise ops scale their element
+// count by what one element costs), so this is some 20 µs of work.
+const minParallelWork = 1 << 20
 
 // rowChunk is the fixed number of rows per work item of row-wise ops.
 const rowChunk = 64

@@ -219,7 +219,7 @@ func (o *rowOp) infer(in [][]int) ([][]int, error) {
 
 func (o *rowOp) run(x *execCtx) error {
 	rows, _ := x.in[0].rowsC()
-	x.par(chunks(rows), o, 8*len(x.in[0].data))
+	x.par(chunks(rows), o, 64*len(x.in[0].data))
 	return nil
 }
 
@@ -471,7 +471,7 @@ func (o *gluOp) infer(in [][]int) ([][]int, error) {
 
 func (o *gluOp) run(x *execCtx) error {
 	rows, _ := x.in[0].rowsC()
-	x.par(chunks(rows), o, 8*len(x.in[0].data))
+	x.par(chunks(rows), o, 16*len(x.in[0].data))
 	return nil
 }
 
@@ -632,7 +632,7 @@ func (o *binaryOp) infer(in [][]int) ([][]int, error) {
 }
 
 func (o *binaryOp) run(x *execCtx) error {
-	x.par((len(x.out[0].data)+binarySpan-1)/binarySpan, o, len(x.out[0].data))
+	x.par((len(x.out[0].data)+binarySpan-1)/binarySpan, o, 16*len(x.out[0].data))
 	return nil
 }
 
@@ -853,7 +853,7 @@ func (o *meanPool) stateSizes(in []*tval) []int {
 
 func (o *meanPool) run(x *execCtx) error {
 	b, _, _ := x.btc(x.in[0])
-	x.par(b, o, len(x.in[0].data))
+	x.par(b, o, 16*len(x.in[0].data))
 	return nil
 }
 
