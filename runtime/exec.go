@@ -197,7 +197,7 @@ func (x *execCtx) par(n int, it itemer, work int) {
 // saves. Ops pass estimates in roughly the same unit, about 50 per ns of single-core time
 // (Linear: MACs; S4D: 8·N per input element; row-wise and elementwise ops scale their element
 // count by what one element costs), so this is some 20 µs of work.
-const minParallelWork = 1 << 20
+var minParallelWork = 1 << 20 // a variable so that tests can force the parallel path
 
 // rowChunk is the fixed number of rows per work item of row-wise ops.
 const rowChunk = 64

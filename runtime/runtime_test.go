@@ -244,6 +244,12 @@ func TestDeterminism(t *testing.T) {
 	for _, kind := range kinds {
 		for _, h := range []int{40, 48} { // 48: GLU's whole-chunk path
 			t.Run(fmt.Sprintf("%s/H=%d", kind, h), func(t *testing.T) { testDeterminism(t, kind, h) })
+			// Every op fanned out over the workers, however small its work.
+			t.Run(fmt.Sprintf("%s/H=%d/all-parallel", kind, h), func(t *testing.T) {
+				defer func(v int) { minParallelWork = v }(minParallelWork)
+				minParallelWork = 0
+				testDeterminism(t, kind, h)
+			})
 		}
 	}
 }
