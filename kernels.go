@@ -127,6 +127,16 @@ type Kernels struct {
 	// PMBCPass runs one pass of the interval (max-min bound) neuron over one
 	// chunk of T steps; see PMBCPassGeneric. Used by PMBC.
 	PMBCPass func(p *NeuronParams, x, s []float32, und []uint16, iv *NeuronInterval, T int) (undecided int)
+
+	// SDN runs the SDNNeuron surrogate network (OPS.md) for one block of
+	// Lanes channels over T steps. v is the [T][Lanes] input; mem and s
+	// ([T][Lanes] membrane and 0/1 spikes) are outputs and may be nil. hist
+	// holds the 8 inputs before v[0] as [8][Lanes], oldest first (zeros at the
+	// start of a stream), and is set to the last 8 inputs on return, so
+	// streaming T = 1 calls reproduce one call over the whole sequence.
+	// Every variant computes the same float32 operations in the same order
+	// as sdnGeneric (no FMA), so mem and s are bit-identical across variants.
+	SDN func(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]float32, T int)
 }
 
 // ScanTolerance bounds the difference between any variant's Scan or

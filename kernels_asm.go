@@ -102,6 +102,7 @@ type asmImpl struct {
 	gluTail    bool      // glu handles any n (else n%width is done in Go)
 	width      int       // floats per vector register (SpikeAccum/Gemm column granule)
 	gemmWide   int       // columns of the wide Gemm tile
+	sdn        asmKernel // 0: generic SDN
 }
 
 // asmKernel identifies one assembly routine of this architecture (0 = none).
@@ -144,6 +145,10 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 		}
 	}
 	k.Scan = im.runScan
+	k.SDN = sdnGeneric
+	if im.sdn != 0 {
+		k.SDN = im.runSDN
+	}
 	k.ScanSpikes = func(p *ScanParams, mask []uint16, y, xRe, xIm []float32, T int) {
 		if T <= 0 {
 			return

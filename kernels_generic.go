@@ -24,6 +24,7 @@ func genericKernels() *Kernels {
 		SpikeAccum: spikeAccumGeneric,
 		GLU:        gluGeneric,
 		PMBCPass:   PMBCPassGeneric,
+		SDN:        sdnGeneric,
 	}
 }
 

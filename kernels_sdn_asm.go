@@ -1,0 +1,65 @@
+//go:build !purego && (amd64 || arm64)
+
+package spikessm
+
+import "unsafe"
+
+// sdnArgs is the argument block of the SDN assembly kernels. Field offsets
+// are part of the assembly (kernels_sdn_amd64.s, kernels_sdn_arm64.s).
+// Step i of a call reads the taps from rows i..i+7 of x and v from row i+8
+// (rows of Lanes floats).
+type sdnArgs struct {
+	x      *float32      // 0
+	mem, s *float32      // 8, 16 (nil: not written)
+	p      *SDNParams    // 24: W1 0, B1 256, W2 288, B2 544, W3 576, B3 608, Threshold 612
+	t      int           // 32: steps, ≥ 1
+	w2     [8][8]float32 // 40: W2 with the skip folded into the diagonal (sdnFold)
+	h1     [8][8]float32 // 296: scratch (AVX2 keeps h1 of 8 lanes here)
+}
+
+var _ = [1]int{}[unsafe.Offsetof(sdnArgs{}.w2)-40]
+var _ = [1]int{}[unsafe.Offsetof(sdnArgs{}.h1)-296]
+var _ = [1]int{}[unsafe.Offsetof(SDNParams{}.W3)-576]
+var _ = [1]int{}[unsafe.Offsetof(SDNParams{}.Threshold)-612]
+
+// sdnChunkSteps bounds the steps per assembly call (about 0.1–0.2 µs per
+// step and block for AVX2/NEON, so a call stays under ~100 µs).
+const sdnChunkSteps = 512
+
+// runSDN is Kernels.SDN for this ISA. The first min(T, 8) steps run on a
+// stack window of hist followed by v; later steps read v in place.
+func (im *asmImpl) runSDN(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]float32, T int) {
+	if T <= 0 {
+		return
+	}
+	v = v[:T*Lanes]
+	if mem != nil {
+		mem = mem[:T*Lanes]
+	}
+	if s != nil {
+		s = s[:T*Lanes]
+	}
+	a := sdnArgs{p: p, w2: sdnFold(p)}
+	at := func(t0 int) {
+		a.mem, a.s = nil, nil
+		if mem != nil {
+			a.mem = &mem[t0*Lanes]
+		}
+		if s != nil {
+			a.s = &s[t0*Lanes]
+		}
+	}
+	var win [16 * Lanes]float32
+	n0 := min(T, 8)
+	copy(win[:], hist[:])
+	copy(win[8*Lanes:], v[:n0*Lanes])
+	a.x, a.t = &win[0], n0
+	at(0)
+	callSDN(im.sdn, &a)
+	for t0 := 8; t0 < T; t0 += sdnChunkSteps {
+		a.x, a.t = &v[(t0-8)*Lanes], min(sdnChunkSteps, T-t0)
+		at(t0)
+		callSDN(im.sdn, &a)
+	}
+	sdnHistory(hist, v, T)
+}
