@@ -47,7 +47,7 @@ func callGLU(_ asmKernel, a *gluArgs)         { gluNEON(a) }
 func archKernels() []*Kernels {
 	return []*Kernels{asmKernels(VariantNEON, asmImpl{
 		scan: kScanNEON, neuron: kNeuronNEON, spike: kSpikeAccumNEON, gemm: kGemmNEON,
-		glu: kGLUNEON, width: 4, gemmWide: 16,
+		glu: kGLUNEON, width: 4, gemmWide: 16, sdn: kSDNNEON,
 	})}
 }
 
