@@ -179,11 +179,11 @@ func (o *s4d) item(x *execCtx, w, i int) {
 // ---- SDNNeuron ----
 
 type sdn struct {
-	c, nb         int
-	w1, w2, w3    []float32
-	w1x, w2x, w3x []float32 // weights with the bias as a 9th column (w2x includes +I)
-	thr           float32
-	step          bool
+	c, nb      int
+	w1, w2, w3 []float32
+	thr        float32
+	step       bool
+	kp         spikessm.SDNParams // the same network for Kernels.SDN
 }
 
 func buildSDN(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
@@ -207,18 +207,15 @@ func buildSDN(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.w1x = make([]float32, 8*9)
-	o.w2x = make([]float32, 8*9)
-	o.w3x = make([]float32, 9)
 	for k := 0; k < 8; k++ {
-		copy(o.w1x[k*9:k*9+8], o.w1[k*8:(k+1)*8])
-		copy(o.w2x[k*9:k*9+8], o.w2[k*8:(k+1)*8])
-		o.w2x[k*9+k]++ // the h1 skip of relu(conv2(h1) + h1)
-		o.w1x[k*9+8] = b1[k]
-		o.w2x[k*9+8] = b2[k]
+		copy(o.kp.W1[k][:], o.w1[k*8:(k+1)*8])
+		copy(o.kp.W2[k][:], o.w2[k*8:(k+1)*8])
 	}
-	copy(o.w3x, o.w3)
-	o.w3x[8] = b3[0]
+	copy(o.kp.B1[:], b1)
+	copy(o.kp.B2[:], b2)
+	copy(o.kp.W3[:], o.w3)
+	o.kp.B3 = b3[0]
+	o.kp.Threshold = o.thr
 	return o, nil
 }
 
@@ -240,68 +237,30 @@ func (o *sdn) run(x *execCtx) error {
 	return nil
 }
 
-// item runs one (row, 16-channel block) over all T steps as three matrix products over the
-// whole sequence, with the biases folded in as a ones row: h1 (8 × T·16) = [w1|b1]·[im2col;1],
-// h2 = relu([w2+I|b2]·[h1;1]), mem = [w3|b3]·[h2;1]. Every output element is the same
-// sequence of float operations for any T, so streaming (T = 1) reproduces the sequence bit
-// for bit.
+// item runs one (row, 16-channel block) over all T steps through Kernels.SDN (the network
+// per lane and step, no FMA, the same float32 operations in every variant). The 8-step input
+// history lives in the op state, so streaming (T = 1) reproduces the sequence bit for bit.
 func (o *sdn) item(x *execCtx, w, i int) {
 	_, t, c := x.btc(x.in[0])
 	nb := nblocks(c)
 	b, blk := i/nb, i%nb
 	sc := &x.ws[w]
 	tl := t * lanes
-	win := sc.f32(0, tl+8*lanes)
-	tc := min(t, sdnChunk) // steps per chunk: keeps col, h1, h2 in L2
-	cl := tc * lanes
-	col := sc.f32(1, 9*cl)
-	h1 := sc.f32(2, 9*cl)
-	h2 := sc.f32(3, 9*cl)
-	mem := sc.f32(4, tl)
+	v := sc.f32(0, tl)
 	st := sc.f32(5, tl)
-	hist := x.st[0][(b*nb+blk)*8*lanes : (b*nb+blk+1)*8*lanes]
-	copy(win, hist)
-	spikessm.Tile(win[8*lanes:], x.in[0].data[b*t*c:(b+1)*t*c], t, c, blk)
-	thr := o.thr
-	for t0 := 0; t0 < t; t0 += tc {
-		n := min(tc, t-t0)
-		nl := n * lanes
-		// im2col: row j holds v[s−8+j] for s = t0..t0+n−1, i.e. win[(t0+j)·16 …].
-		for j := 0; j < 8; j++ {
-			copy(col[j*nl:(j+1)*nl], win[(t0+j)*lanes:(t0+j)*lanes+nl])
-		}
-		fill(col[8*nl:9*nl], 1)
-		fill(h1[8*nl:9*nl], 1)
-		clear(h1[:8*nl])
-		clear(h2[:8*nl])
-		m := mem[t0*lanes : t0*lanes+nl]
-		clear(m)
-		x.k.Gemm(h1[:8*nl], o.w1x, col[:9*nl], 8, 9, nl)
-		relu(h1[:8*nl])
-		x.k.Gemm(h2[:8*nl], o.w2x, h1[:9*nl], 8, 9, nl)
-		relu(h2[:8*nl])
-		fill(h2[8*nl:9*nl], 1)
-		x.k.Gemm(m, o.w3x, h2[:9*nl], 1, 9, nl)
-		v := win[(t0+8)*lanes : (t0+8)*lanes+nl]
-		so := st[t0*lanes : t0*lanes+nl]
-		for j := range so {
-			// (mem + v) − threshold ≥ 0, in float32, as upstream evaluates it.
-			if (m[j]+v[j])-thr >= 0 {
-				so[j] = 1
-			} else {
-				so[j] = 0
-			}
-		}
+	var mem []float32
+	withMem := len(x.out) > 1 && x.out[1] != nil
+	if withMem {
+		mem = sc.f32(4, tl)
 	}
-	copy(hist, win[tl:tl+8*lanes])
+	hist := (*[8 * lanes]float32)(x.st[0][(b*nb+blk)*8*lanes : (b*nb+blk+1)*8*lanes])
+	spikessm.Tile(v, x.in[0].data[b*t*c:(b+1)*t*c], t, c, blk)
+	x.k.SDN(&o.kp, v, mem, st, hist, t)
 	spikessm.Untile(x.out[0].data[b*t*c:(b+1)*t*c], st, t, c, blk)
-	if len(x.out) > 1 && x.out[1] != nil {
+	if withMem {
 		spikessm.Untile(x.out[1].data[b*t*c:(b+1)*t*c], mem, t, c, blk)
 	}
 }
-
-// sdnChunk is the number of steps SDNNeuron processes per matrix product.
-const sdnChunk = 128
 
 // relu clamps negative values (and −0, NaN with the sign bit) to +0 without branches, two
 // floats per 64-bit word.
@@ -318,16 +277,6 @@ func relu(d []float32) {
 		if v := d[len(d)-1]; !(v > 0) {
 			d[len(d)-1] = 0
 		}
-	}
-}
-
-func fill(d []float32, v float32) {
-	if len(d) == 0 {
-		return
-	}
-	d[0] = v
-	for n := 1; n < len(d); n *= 2 {
-		copy(d[n:], d[:n])
 	}
 }
 
