@@ -81,6 +81,7 @@ type scratch struct {
 	u16 [2][]uint16
 	u64 [2][]uint64
 	ns  spikessm.NeuronState
+	nsb [4]spikessm.NeuronState // neuronGroup states for NeuronBlocks
 }
 
 func (s *scratch) f32(slot, n int) []float32 {

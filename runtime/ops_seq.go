@@ -413,8 +413,52 @@ func (o *spikingNeuron) run(x *execCtx) error {
 		}
 		return nil
 	}
-	x.par(b*nblocks(o.c), &o.runs[mode], 8*len(x.in[0].data))
+	items := b * nblocks(o.c)
+	if mode == neuronSeq {
+		items = b * neuronGroups(o.c)
+	}
+	x.par(items, &o.runs[mode], 8*len(x.in[0].data))
 	return x.err
+}
+
+// neuronGroup is the number of blocks the sequential solver passes to one NeuronBlocks call
+// (variants interleave blocks to hide the per-step dependency chain; AVX-512 runs four).
+const neuronGroup = 4
+
+func neuronGroups(c int) int { return (nblocks(c) + neuronGroup - 1) / neuronGroup }
+
+// itemBlocks runs the sequential solver for one batch row and a group of up to neuronGroup
+// consecutive blocks with one NeuronBlocks call, whose results are exactly those of Neuron
+// per block (so the grouping changes no bits).
+func (nr *neuronRun) itemBlocks(x *execCtx, w, i int) {
+	o := nr.o
+	_, t, c := x.btc(x.in[0])
+	nb, ng := nblocks(c), neuronGroups(c)
+	b, g := i/ng, i%ng
+	blk0 := g * neuronGroup
+	n := min(neuronGroup, nb-blk0)
+	sc := &x.ws[w]
+	tl := t * lanes
+	u := sc.f32(0, n*tl)
+	s := sc.f32(1, n*tl)
+	in := x.in[0].data[b*t*c : (b+1)*t*c]
+	sts := sc.nsb[:n]
+	for k := 0; k < n; k++ {
+		spikessm.Tile(u[k*tl:(k+1)*tl], in, t, c, blk0+k)
+		off := (b*nb + blk0 + k) * lanes
+		copy(sts[k].M[:], x.st[0][off:off+lanes])
+		copy(sts[k].S[:], x.st[1][off:off+lanes])
+		copy(sts[k].R[:], x.st[2][off:off+lanes])
+	}
+	x.k.NeuronBlocks(o.params[blk0:blk0+n], u, s, nil, sts, t)
+	out := x.out[0].data[b*t*c : (b+1)*t*c]
+	for k := 0; k < n; k++ {
+		off := (b*nb + blk0 + k) * lanes
+		copy(x.st[0][off:off+lanes], sts[k].M[:])
+		copy(x.st[1][off:off+lanes], sts[k].S[:])
+		copy(x.st[2][off:off+lanes], sts[k].R[:])
+		spikessm.Untile(out, s[k*tl:(k+1)*tl], t, c, blk0+k)
+	}
 }
 
 // measure times the sequential and the PMBC solver on the first block of this run's input and
@@ -424,15 +468,30 @@ func (o *spikingNeuron) measure(x *execCtx, t int) bool {
 	u := make([]float32, t*lanes)
 	s := make([]float32, t*lanes)
 	spikessm.Tile(u, x.in[0].data[:t*c], t, c, 0)
+	// The sequential solver runs up to neuronGroup blocks per NeuronBlocks call: time it on
+	// a full group of copies of block 0 against PMBC on each of them.
+	g := min(neuronGroup, nblocks(c))
+	ug := make([]float32, g*t*lanes)
+	sg := make([]float32, g*t*lanes)
+	for k := 0; k < g; k++ {
+		copy(ug[k*t*lanes:], u)
+	}
+	params := make([]spikessm.NeuronParams, g)
+	for k := range params {
+		params[k] = o.params[0]
+	}
+	sts := make([]spikessm.NeuronState, g)
 	best := [2]time.Duration{1 << 62, 1 << 62}
 	for rep := 0; rep < 3; rep++ {
+		clear(sts)
 		t0 := time.Now()
-		var st spikessm.NeuronState
-		x.k.Neuron(&o.params[0], u, s, nil, &st, t)
+		x.k.NeuronBlocks(params, ug, sg, nil, sts, t)
 		best[0] = min(best[0], time.Since(t0))
 		t0 = time.Now()
-		if _, err := spikessm.PMBC(x.k, &o.params[0], u, s, t); err != nil {
-			return false
+		for k := 0; k < g; k++ {
+			if _, err := spikessm.PMBC(x.k, &o.params[0], u, s, t); err != nil {
+				return false
+			}
 		}
 		best[1] = min(best[1], time.Since(t0))
 	}
@@ -440,6 +499,10 @@ func (o *spikingNeuron) measure(x *execCtx, t int) bool {
 }
 
 func (nr *neuronRun) item(x *execCtx, w, i int) {
+	if nr.mode == neuronSeq {
+		nr.itemBlocks(x, w, i)
+		return
+	}
 	o := nr.o
 	_, t, c := x.btc(x.in[0])
 	nb := nblocks(c)
