@@ -722,9 +722,18 @@ const (
 func (l *linear) run(x *execCtx) error {
 	rows, _ := x.in[0].rowsC()
 	path := pathDense
-	if l.spikeIn {
-		ones := countNonzero(x.in[0].data)
-		rate := float64(ones) / float64(max(1, rows*l.k))
+	// The firing rate decides the path only when the sparse path is valid and can win; without
+	// statistics it is counted only up to the crossover.
+	if l.spikeIn && (x.stats != nil || (l.sparseOK && l.cross > 0)) {
+		n := rows * l.k
+		limit := n + 1
+		if x.stats == nil {
+			// +1: above cross·n even if the product rounded down, so stopping at the limit
+			// decides as the full count would.
+			limit = int(math.Ceil(l.cross*float64(n))) + 1
+		}
+		ones := countNonzeroUpTo(x.in[0].data, limit)
+		rate := float64(ones) / float64(max(1, n))
 		if l.sparseOK && rate < l.cross {
 			path = pathSparse
 		}
@@ -747,6 +756,18 @@ func (l *linear) run(x *execCtx) error {
 		x.par(chunks(rows), l, work)
 	}
 	return nil
+}
+
+// countNonzeroUpTo counts the non-zero values like countNonzero but may stop, in steps of
+// 4096 values, once the count reaches limit (it then returns a count ≥ limit).
+func countNonzeroUpTo(d []float32, limit int) int {
+	n := 0
+	for len(d) > 0 && n < limit {
+		k := min(len(d), 4096)
+		n += countNonzero(d[:k])
+		d = d[k:]
+	}
+	return n
 }
 
 // countNonzero counts the non-zero values (±0 count as zero) without branches.
