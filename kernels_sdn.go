@@ -1,7 +1,5 @@
 package spikessm
 
-import "math"
-
 // SDNParams holds the weights of the SpikingSSMs surrogate dynamic network
 // (format/OPS.md, SDNNeuron), the same small network for every channel:
 // W1 is PyTorch conv1.weight (8,1,8) as [k][tap j], W2 is conv2 as
@@ -17,8 +15,8 @@ type SDNParams struct {
 }
 
 // sdnGeneric is the definition of Kernels.SDN. Per step t and lane l, with
-// v[i] the input of step i (from hist for i < 0) and relu(x) = +0 if the sign
-// bit of x is set (−0, negatives, NaN with the sign bit) else x:
+// v[i] the input of step i (from hist for i < 0) and relu(x) = x if x > 0 or
+// x is NaN, else +0:
 //
 //	a1[k]  = 0;  a1[k] += W1[k][j]·v[t−8+j]   j = 0..7 ascending, then a1[k] += B1[k]
 //	h1[k]  = relu(a1[k])
@@ -30,7 +28,12 @@ type SDNParams struct {
 // Every product is rounded to float32 before its addition (no FMA). This is
 // exactly the sequence of float32 operations of the runtime's SDNNeuron with
 // the generic Gemm (biases folded in as a ones row, the h1 skip folded into the
-// diagonal of w2), so the results are bit-identical to it.
+// diagonal of w2), so the results are bit-identical to it, except that the
+// runtime's relu (clear values with the sign bit) also zeroes NaNs with the
+// sign bit set. Which NaN a sum of two NaNs returns, and the sign of the NaN
+// of ∞·0 or ∞−∞, depend on the CPU and on the compiler's operand order, so
+// that relu does not give the same result everywhere; a NaN reaching relu
+// here always stays NaN, as in PyTorch (mem NaN, no spike).
 func sdnGeneric(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]float32, T int) {
 	if T <= 0 {
 		return
@@ -44,25 +47,66 @@ func sdnGeneric(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]float32, T i
 	}
 	w2 := sdnFold(p)
 	thr := p.Threshold
-	var taps [8]float32
+	var h1, h2 [8][Lanes]float32
+	var m [Lanes]float32
 	for t := range T {
-		for l := range Lanes {
+		// Rows of Lanes floats, lanes innermost: the per-lane order of
+		// operations is that of the comment above.
+		var taps [8]*[Lanes]float32
+		for j := range 8 {
+			if i := t - 8 + j; i < 0 {
+				taps[j] = (*[Lanes]float32)(hist[(8+i)*Lanes:])
+			} else {
+				taps[j] = (*[Lanes]float32)(v[i*Lanes:])
+			}
+		}
+		for k := range 8 {
+			a := &h1[k]
+			*a = [Lanes]float32{}
 			for j := range 8 {
-				if i := t - 8 + j; i < 0 {
-					taps[j] = hist[(8+i)*Lanes+l]
-				} else {
-					taps[j] = v[i*Lanes+l]
+				w, x := p.W1[k][j], taps[j]
+				for l := range Lanes {
+					a[l] += float32(w * x[l])
 				}
 			}
-			m := sdnLane(p, &w2, &taps)
-			if mem != nil {
-				mem[t*Lanes+l] = m
+			for l := range Lanes {
+				a[l] = sdnRelu(a[l] + p.B1[k])
 			}
-			if s != nil {
-				if float32(m+v[t*Lanes+l])-thr >= 0 {
-					s[t*Lanes+l] = 1
+		}
+		for k := range 8 {
+			a := &h2[k]
+			*a = [Lanes]float32{}
+			for i := range 8 {
+				w, x := w2[k][i], &h1[i]
+				for l := range Lanes {
+					a[l] += float32(w * x[l])
+				}
+			}
+			for l := range Lanes {
+				a[l] = sdnRelu(a[l] + p.B2[k])
+			}
+		}
+		m = [Lanes]float32{}
+		for k := range 8 {
+			w, x := p.W3[k], &h2[k]
+			for l := range Lanes {
+				m[l] += float32(w * x[l])
+			}
+		}
+		vt := (*[Lanes]float32)(v[t*Lanes:])
+		for l := range Lanes {
+			m[l] += p.B3
+		}
+		if mem != nil {
+			copy(mem[t*Lanes:], m[:])
+		}
+		if s != nil {
+			st := (*[Lanes]float32)(s[t*Lanes:])
+			for l := range Lanes {
+				if float32(m[l]+vt[l])-thr >= 0 {
+					st[l] = 1
 				} else {
-					s[t*Lanes+l] = 0
+					st[l] = 0
 				}
 			}
 		}
@@ -80,37 +124,12 @@ func sdnFold(p *SDNParams) [8][8]float32 {
 	return w2
 }
 
-// sdnLane returns mem for one lane and step given the 8 taps v[t−8..t−1].
-func sdnLane(p *SDNParams, w2 *[8][8]float32, taps *[8]float32) float32 {
-	var h1, h2 [8]float32
-	for k := range 8 {
-		var a float32
-		for j := range 8 {
-			a += float32(p.W1[k][j] * taps[j])
-		}
-		h1[k] = sdnRelu(a + p.B1[k])
-	}
-	for k := range 8 {
-		var a float32
-		for i := range 8 {
-			a += float32(w2[k][i] * h1[i])
-		}
-		h2[k] = sdnRelu(a + p.B2[k])
-	}
-	var m float32
-	for k := range 8 {
-		m += float32(p.W3[k] * h2[k])
-	}
-	return m + p.B3
-}
-
-// sdnRelu is +0 when the sign bit of x is set, else x (NaN without the sign
-// bit passes through).
+// sdnRelu is x for x > 0 or NaN, else +0.
 func sdnRelu(x float32) float32 {
-	if math.Float32bits(x)>>31 != 0 {
-		return 0
+	if x > 0 || x != x {
+		return x
 	}
-	return x
+	return 0
 }
 
 // sdnHistory sets hist to the last 8 inputs after the T ≥ 1 steps of v.

@@ -4,6 +4,8 @@ package spikessm
 
 import "unsafe"
 
+//go:generate go run kernels_sdn_gen.go .
+
 // sdnArgs is the argument block of the SDN assembly kernels. Field offsets
 // are part of the assembly (kernels_sdn_amd64.s, kernels_sdn_arm64.s).
 // Step i of a call reads the taps from rows i..i+7 of x and v from row i+8
