@@ -47,12 +47,8 @@ func sdnGeneric(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]float32, T i
 	}
 	w2 := sdnFold(p)
 	thr := p.Threshold
-	var h1, h2 [8][Lanes]float32
-	var m [Lanes]float32
 	for t := range T {
-		// Rows of Lanes floats, lanes innermost: the per-lane order of
-		// operations is that of the comment above.
-		var taps [8]*[Lanes]float32
+		var taps [8]*[Lanes]float32 // rows v[t−8..t−1]
 		for j := range 8 {
 			if i := t - 8 + j; i < 0 {
 				taps[j] = (*[Lanes]float32)(hist[(8+i)*Lanes:])
@@ -60,53 +56,17 @@ func sdnGeneric(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]float32, T i
 				taps[j] = (*[Lanes]float32)(v[i*Lanes:])
 			}
 		}
-		for k := range 8 {
-			a := &h1[k]
-			*a = [Lanes]float32{}
-			for j := range 8 {
-				w, x := p.W1[k][j], taps[j]
-				for l := range Lanes {
-					a[l] += float32(w * x[l])
-				}
-			}
-			for l := range Lanes {
-				a[l] = sdnRelu(a[l] + p.B1[k])
-			}
-		}
-		for k := range 8 {
-			a := &h2[k]
-			*a = [Lanes]float32{}
-			for i := range 8 {
-				w, x := w2[k][i], &h1[i]
-				for l := range Lanes {
-					a[l] += float32(w * x[l])
-				}
-			}
-			for l := range Lanes {
-				a[l] = sdnRelu(a[l] + p.B2[k])
-			}
-		}
-		m = [Lanes]float32{}
-		for k := range 8 {
-			w, x := p.W3[k], &h2[k]
-			for l := range Lanes {
-				m[l] += float32(w * x[l])
-			}
-		}
 		vt := (*[Lanes]float32)(v[t*Lanes:])
 		for l := range Lanes {
-			m[l] += p.B3
-		}
-		if mem != nil {
-			copy(mem[t*Lanes:], m[:])
-		}
-		if s != nil {
-			st := (*[Lanes]float32)(s[t*Lanes:])
-			for l := range Lanes {
-				if float32(m[l]+vt[l])-thr >= 0 {
-					st[l] = 1
+			m := sdnLane(p, &w2, taps[0][l], taps[1][l], taps[2][l], taps[3][l], taps[4][l], taps[5][l], taps[6][l], taps[7][l])
+			if mem != nil {
+				mem[t*Lanes+l] = m
+			}
+			if s != nil {
+				if float32(m+vt[l])-thr >= 0 {
+					s[t*Lanes+l] = 1
 				} else {
-					st[l] = 0
+					s[t*Lanes+l] = 0
 				}
 			}
 		}
@@ -122,6 +82,31 @@ func sdnFold(p *SDNParams) [8][8]float32 {
 		w2[k][k] = w2[k][k] + 1
 	}
 	return w2
+}
+
+// sdnLane is one lane and step of sdnGeneric given the taps x0..x7 =
+// v[t−8..t−1]; it returns mem. Written out so that the sums stay in registers
+// (Go evaluates a + b + c as (a + b) + c; the 0 + … start is kept, Go does not
+// fold x + 0).
+func sdnLane(p *SDNParams, w2 *[8][8]float32, x0, x1, x2, x3, x4, x5, x6, x7 float32) float32 {
+	w1 := &p.W1
+	a0 := sdnRelu(0 + float32(w1[0][0]*x0) + float32(w1[0][1]*x1) + float32(w1[0][2]*x2) + float32(w1[0][3]*x3) + float32(w1[0][4]*x4) + float32(w1[0][5]*x5) + float32(w1[0][6]*x6) + float32(w1[0][7]*x7) + p.B1[0])
+	a1 := sdnRelu(0 + float32(w1[1][0]*x0) + float32(w1[1][1]*x1) + float32(w1[1][2]*x2) + float32(w1[1][3]*x3) + float32(w1[1][4]*x4) + float32(w1[1][5]*x5) + float32(w1[1][6]*x6) + float32(w1[1][7]*x7) + p.B1[1])
+	a2 := sdnRelu(0 + float32(w1[2][0]*x0) + float32(w1[2][1]*x1) + float32(w1[2][2]*x2) + float32(w1[2][3]*x3) + float32(w1[2][4]*x4) + float32(w1[2][5]*x5) + float32(w1[2][6]*x6) + float32(w1[2][7]*x7) + p.B1[2])
+	a3 := sdnRelu(0 + float32(w1[3][0]*x0) + float32(w1[3][1]*x1) + float32(w1[3][2]*x2) + float32(w1[3][3]*x3) + float32(w1[3][4]*x4) + float32(w1[3][5]*x5) + float32(w1[3][6]*x6) + float32(w1[3][7]*x7) + p.B1[3])
+	a4 := sdnRelu(0 + float32(w1[4][0]*x0) + float32(w1[4][1]*x1) + float32(w1[4][2]*x2) + float32(w1[4][3]*x3) + float32(w1[4][4]*x4) + float32(w1[4][5]*x5) + float32(w1[4][6]*x6) + float32(w1[4][7]*x7) + p.B1[4])
+	a5 := sdnRelu(0 + float32(w1[5][0]*x0) + float32(w1[5][1]*x1) + float32(w1[5][2]*x2) + float32(w1[5][3]*x3) + float32(w1[5][4]*x4) + float32(w1[5][5]*x5) + float32(w1[5][6]*x6) + float32(w1[5][7]*x7) + p.B1[5])
+	a6 := sdnRelu(0 + float32(w1[6][0]*x0) + float32(w1[6][1]*x1) + float32(w1[6][2]*x2) + float32(w1[6][3]*x3) + float32(w1[6][4]*x4) + float32(w1[6][5]*x5) + float32(w1[6][6]*x6) + float32(w1[6][7]*x7) + p.B1[6])
+	a7 := sdnRelu(0 + float32(w1[7][0]*x0) + float32(w1[7][1]*x1) + float32(w1[7][2]*x2) + float32(w1[7][3]*x3) + float32(w1[7][4]*x4) + float32(w1[7][5]*x5) + float32(w1[7][6]*x6) + float32(w1[7][7]*x7) + p.B1[7])
+	b0 := sdnRelu(0 + float32(w2[0][0]*a0) + float32(w2[0][1]*a1) + float32(w2[0][2]*a2) + float32(w2[0][3]*a3) + float32(w2[0][4]*a4) + float32(w2[0][5]*a5) + float32(w2[0][6]*a6) + float32(w2[0][7]*a7) + p.B2[0])
+	b1 := sdnRelu(0 + float32(w2[1][0]*a0) + float32(w2[1][1]*a1) + float32(w2[1][2]*a2) + float32(w2[1][3]*a3) + float32(w2[1][4]*a4) + float32(w2[1][5]*a5) + float32(w2[1][6]*a6) + float32(w2[1][7]*a7) + p.B2[1])
+	b2 := sdnRelu(0 + float32(w2[2][0]*a0) + float32(w2[2][1]*a1) + float32(w2[2][2]*a2) + float32(w2[2][3]*a3) + float32(w2[2][4]*a4) + float32(w2[2][5]*a5) + float32(w2[2][6]*a6) + float32(w2[2][7]*a7) + p.B2[2])
+	b3 := sdnRelu(0 + float32(w2[3][0]*a0) + float32(w2[3][1]*a1) + float32(w2[3][2]*a2) + float32(w2[3][3]*a3) + float32(w2[3][4]*a4) + float32(w2[3][5]*a5) + float32(w2[3][6]*a6) + float32(w2[3][7]*a7) + p.B2[3])
+	b4 := sdnRelu(0 + float32(w2[4][0]*a0) + float32(w2[4][1]*a1) + float32(w2[4][2]*a2) + float32(w2[4][3]*a3) + float32(w2[4][4]*a4) + float32(w2[4][5]*a5) + float32(w2[4][6]*a6) + float32(w2[4][7]*a7) + p.B2[4])
+	b5 := sdnRelu(0 + float32(w2[5][0]*a0) + float32(w2[5][1]*a1) + float32(w2[5][2]*a2) + float32(w2[5][3]*a3) + float32(w2[5][4]*a4) + float32(w2[5][5]*a5) + float32(w2[5][6]*a6) + float32(w2[5][7]*a7) + p.B2[5])
+	b6 := sdnRelu(0 + float32(w2[6][0]*a0) + float32(w2[6][1]*a1) + float32(w2[6][2]*a2) + float32(w2[6][3]*a3) + float32(w2[6][4]*a4) + float32(w2[6][5]*a5) + float32(w2[6][6]*a6) + float32(w2[6][7]*a7) + p.B2[6])
+	b7 := sdnRelu(0 + float32(w2[7][0]*a0) + float32(w2[7][1]*a1) + float32(w2[7][2]*a2) + float32(w2[7][3]*a3) + float32(w2[7][4]*a4) + float32(w2[7][5]*a5) + float32(w2[7][6]*a6) + float32(w2[7][7]*a7) + p.B2[7])
+	return 0 + float32(p.W3[0]*b0) + float32(p.W3[1]*b1) + float32(p.W3[2]*b2) + float32(p.W3[3]*b3) + float32(p.W3[4]*b4) + float32(p.W3[5]*b5) + float32(p.W3[6]*b6) + float32(p.W3[7]*b7) + p.B3
 }
 
 // sdnRelu is x for x > 0 or NaN, else +0.
