@@ -81,7 +81,8 @@ type scratch struct {
 	u16 [2][]uint16
 	u64 [2][]uint64
 	ns  spikessm.NeuronState
-	nsb [4]spikessm.NeuronState // neuronGroup states for NeuronBlocks
+	nsb [4]spikessm.NeuronState  // neuronGroup states for NeuronBlocks
+	npb [4]spikessm.NeuronParams // and their parameters
 }
 
 func (s *scratch) f32(slot, n int) []float32 {

@@ -415,7 +415,7 @@ func (o *spikingNeuron) run(x *execCtx) error {
 	}
 	items := b * nblocks(o.c)
 	if mode == neuronSeq {
-		items = b * neuronGroups(o.c)
+		items = (items + neuronGroup - 1) / neuronGroup
 	}
 	x.par(items, &o.runs[mode], 8*len(x.in[0].data))
 	return x.err
@@ -425,39 +425,39 @@ func (o *spikingNeuron) run(x *execCtx) error {
 // (variants interleave blocks to hide the per-step dependency chain; AVX-512 runs four).
 const neuronGroup = 4
 
-func neuronGroups(c int) int { return (nblocks(c) + neuronGroup - 1) / neuronGroup }
-
-// itemBlocks runs the sequential solver for one batch row and a group of up to neuronGroup
-// consecutive blocks with one NeuronBlocks call, whose results are exactly those of Neuron
-// per block (so the grouping changes no bits).
+// itemBlocks runs the sequential solver on group i of up to neuronGroup consecutive
+// (batch row, block) pairs, in row-major order over the whole batch, with one NeuronBlocks
+// call. Its results are exactly those of Neuron per block, so the grouping (which rows share
+// a call) changes no bits.
 func (nr *neuronRun) itemBlocks(x *execCtx, w, i int) {
 	o := nr.o
-	_, t, c := x.btc(x.in[0])
-	nb, ng := nblocks(c), neuronGroups(c)
-	b, g := i/ng, i%ng
-	blk0 := g * neuronGroup
-	n := min(neuronGroup, nb-blk0)
+	bs, t, c := x.btc(x.in[0])
+	nb := nblocks(c)
+	p0 := i * neuronGroup
+	n := min(neuronGroup, bs*nb-p0)
 	sc := &x.ws[w]
 	tl := t * lanes
 	u := sc.f32(0, n*tl)
 	s := sc.f32(1, n*tl)
-	in := x.in[0].data[b*t*c : (b+1)*t*c]
 	sts := sc.nsb[:n]
+	params := sc.npb[:n]
 	for k := 0; k < n; k++ {
-		spikessm.Tile(u[k*tl:(k+1)*tl], in, t, c, blk0+k)
-		off := (b*nb + blk0 + k) * lanes
+		b, blk := (p0+k)/nb, (p0+k)%nb
+		spikessm.Tile(u[k*tl:(k+1)*tl], x.in[0].data[b*t*c:(b+1)*t*c], t, c, blk)
+		off := (p0 + k) * lanes
 		copy(sts[k].M[:], x.st[0][off:off+lanes])
 		copy(sts[k].S[:], x.st[1][off:off+lanes])
 		copy(sts[k].R[:], x.st[2][off:off+lanes])
+		params[k] = o.params[blk]
 	}
-	x.k.NeuronBlocks(o.params[blk0:blk0+n], u, s, nil, sts, t)
-	out := x.out[0].data[b*t*c : (b+1)*t*c]
+	x.k.NeuronBlocks(params, u, s, nil, sts, t)
 	for k := 0; k < n; k++ {
-		off := (b*nb + blk0 + k) * lanes
+		b, blk := (p0+k)/nb, (p0+k)%nb
+		off := (p0 + k) * lanes
 		copy(x.st[0][off:off+lanes], sts[k].M[:])
 		copy(x.st[1][off:off+lanes], sts[k].S[:])
 		copy(x.st[2][off:off+lanes], sts[k].R[:])
-		spikessm.Untile(out, s[k*tl:(k+1)*tl], t, c, blk0+k)
+		spikessm.Untile(x.out[0].data[b*t*c:(b+1)*t*c], s[k*tl:(k+1)*tl], t, c, blk)
 	}
 }
 
