@@ -452,10 +452,11 @@ func buildGLU(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 	return &gluOp{}, nil
 }
 
-// gluOp computes a ⊙ sigmoid(b) per row. When the half width is a multiple of 16 it gathers
-// the halves of a whole chunk of rows and makes one kernel call (every element then lies in
-// the kernels' vector body whatever the row count, so results stay bit-identical across batch
-// positions, chunkings and step/sequence); otherwise it calls the kernel per row.
+// gluOp computes a ⊙ sigmoid(b) with one kernel call per row, on the row's two halves in
+// place. Each element's result depends only on its own a and b (and, in the kernels, on whether
+// it falls in the vector body or the tail, which depends only on the row width), so results
+// are bit-identical across batch positions, chunkings and step/sequence. (Gathering a chunk's
+// halves into one call cost two copies of the input, more than the calls it saved.)
 type gluOp struct{}
 
 func (o *gluOp) infer(in [][]int) ([][]int, error) {
@@ -481,20 +482,9 @@ func (o *gluOp) item(x *execCtx, w, i int) {
 	lo, hi := chunkRange(i, rows)
 	in := x.in[0].data
 	out := x.out[0].data
-	if h%lanes != 0 {
-		for r := lo; r < hi; r++ {
-			x.k.GLU(out[r*h:(r+1)*h], in[r*c:r*c+h], in[r*c+h:(r+1)*c])
-		}
-		return
-	}
-	n := (hi - lo) * h
-	a := x.ws[w].f32(0, n)
-	b := x.ws[w].f32(1, n)
 	for r := lo; r < hi; r++ {
-		copy(a[(r-lo)*h:(r-lo+1)*h], in[r*c:r*c+h])
-		copy(b[(r-lo)*h:(r-lo+1)*h], in[r*c+h:(r+1)*c])
+		x.k.GLU(out[r*h:(r+1)*h], in[r*c:r*c+h], in[r*c+h:(r+1)*c])
 	}
-	x.k.GLU(out[lo*h:hi*h], a, b)
 }
 
 func buildHeaviside(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
