@@ -486,11 +486,11 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 			return nil, fmt.Errorf("runtime: cancelled before node %q: %w", n.name, err)
 		}
 		var t0 time.Time
-		var ls LayerStats
+		var ls *LayerStats // allocated per node only with statistics
 		if st != nil {
 			t0 = time.Now()
-			ls = LayerStats{Name: n.name, Op: n.op, SpikeRate: -1, InputSpikeRate: -1}
-			x.stats = &ls
+			ls = &LayerStats{Name: n.name, Op: n.op, SpikeRate: -1, InputSpikeRate: -1}
+			x.stats = ls
 		}
 		allInjected := len(o.Inject) > 0
 		for _, oi := range n.out {
@@ -543,7 +543,7 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 				ls.SpikeRate = spikeRate(outs[0].data)
 			}
 			ls.Time = time.Since(t0)
-			st.Layers = append(st.Layers, ls)
+			st.Layers = append(st.Layers, *ls)
 			if o.Trace != nil {
 				events = append(events, ev{Name: n.name, Cat: n.op, Ph: "X", Ts: float64(t0.Sub(start).Nanoseconds()) / 1e3,
 					Dur: float64(ls.Time.Nanoseconds()) / 1e3, Pid: 1, Tid: 1, Args: map[string]any{"path": ls.Path}})
