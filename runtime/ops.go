@@ -403,10 +403,11 @@ func geluTanh(in, out []float32) {
 // geluErf is 0.5·x·(1 + erf(x/√2)) evaluated from a table: on [−6, 6] it takes the nearest
 // node x₀ of a grid of step 1/64 and the second-order Taylor expansion there,
 // f(x₀) + d·(f′(x₀) + d·f″(x₀)/2) with d = x − x₀ (exact in float32: x₀ is a multiple of 1/64
-// and |d| ≤ 1/128). The remainder is below |d|³/6·max|f‴| < 1e-7, so the result is within a
-// few float32 ulps of the exact GELU (TestGELUErf), about 3× cheaper than the rational erf
-// (no division, 7 float operations). Beyond 6, GELU(x) = x in float32; below −6 it is
-// −0 (|GELU| < 6e-9); NaN propagates.
+// and |d| ≤ 1/128). The remainder is below |d|³/6·max|f‴| < 1e-8; with float32 rounding the
+// error is below 2e-7 absolute, relative above |GELU| = 1 (TestGELUErf measures 1.6e-7; the
+// rational erf in float32 it replaces had 2e-6). It costs about 2.5× less (no division, nine
+// float operations). Beyond 6, GELU(x) = x in float32; below −6 it is −0 (|GELU| < 6e-9);
+// NaN propagates.
 func geluErf(in, out []float32) {
 	out = out[:len(in)]
 	tab := &geluTab
