@@ -635,13 +635,9 @@ func (o *binaryOp) item(x *execCtx, _ int, i int) {
 	if len(a) == len(out) && len(b) == len(out) {
 		a, b, out = a[lo:hi], b[lo:hi], out[lo:hi]
 		if o.mul {
-			for j := range out {
-				out[j] = a[j] * b[j]
-			}
+			mulF32(out, a, b)
 		} else {
-			for j := range out {
-				out[j] = a[j] + b[j]
-			}
+			addF32(out, a, b)
 		}
 		return
 	}
@@ -653,6 +649,40 @@ func (o *binaryOp) item(x *execCtx, _ int, i int) {
 		} else {
 			out[j] = av + bv
 		}
+	}
+}
+
+// addF32 sets out[j] = a[j] + b[j], four elements per iteration without bounds checks.
+func addF32(out, a, b []float32) {
+	n := len(out)
+	a, b = a[:n], b[:n]
+	j := 0
+	for ; j+4 <= n; j += 4 {
+		o, x, y := out[j:j+4:j+4], a[j:j+4:j+4], b[j:j+4:j+4]
+		o[0] = x[0] + y[0]
+		o[1] = x[1] + y[1]
+		o[2] = x[2] + y[2]
+		o[3] = x[3] + y[3]
+	}
+	for ; j < n; j++ {
+		out[j] = a[j] + b[j]
+	}
+}
+
+// mulF32 sets out[j] = a[j] · b[j] like addF32.
+func mulF32(out, a, b []float32) {
+	n := len(out)
+	a, b = a[:n], b[:n]
+	j := 0
+	for ; j+4 <= n; j += 4 {
+		o, x, y := out[j:j+4:j+4], a[j:j+4:j+4], b[j:j+4:j+4]
+		o[0] = x[0] * y[0]
+		o[1] = x[1] * y[1]
+		o[2] = x[2] * y[2]
+		o[3] = x[3] * y[3]
+	}
+	for ; j < n; j++ {
+		out[j] = a[j] * b[j]
 	}
 }
 
