@@ -137,6 +137,13 @@ type Kernels struct {
 	// Every variant computes the same float32 operations in the same order
 	// as sdnGeneric (no FMA), so mem and s are bit-identical across variants.
 	SDN func(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]float32, T int)
+
+	// GELU sets out[j] = 0.5·in[j]·(1 + erf(in[j]/√2)) for j < len(in) (exact-
+	// erf GELU, table plus second-order Taylor; see geluGeneric for the exact
+	// float32 operations and the error bound). Every variant computes the same
+	// operations (no FMA), so results are bit-identical across variants.
+	// out must be at least as long as in; in and out may be the same slice.
+	GELU func(out, in []float32)
 }
 
 // ScanTolerance bounds the difference between any variant's Scan or

@@ -103,6 +103,7 @@ type asmImpl struct {
 	width      int       // floats per vector register (SpikeAccum/Gemm column granule)
 	gemmWide   int       // columns of the wide Gemm tile
 	sdn        asmKernel // 0: generic SDN
+	gelu       asmKernel // 0: generic GELU (else n%width is done in Go)
 }
 
 // asmKernel identifies one assembly routine of this architecture (0 = none).
@@ -145,6 +146,10 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 		}
 	}
 	k.Scan = im.runScan
+	k.GELU = geluGeneric
+	if im.gelu != 0 {
+		k.GELU = im.runGELU
+	}
 	k.SDN = sdnGeneric
 	if im.sdn != 0 {
 		k.SDN = im.runSDN

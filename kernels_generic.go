@@ -25,6 +25,7 @@ func genericKernels() *Kernels {
 		GLU:        gluGeneric,
 		PMBCPass:   PMBCPassGeneric,
 		SDN:        sdnGeneric,
+		GELU:       geluGeneric,
 	}
 }
 

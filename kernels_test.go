@@ -98,6 +98,8 @@ func TestDispatch(t *testing.T) {
 		assert.NotNil(t, k.SpikeAccum)
 		assert.NotNil(t, k.GLU)
 		assert.NotNil(t, k.PMBCPass)
+		assert.NotNil(t, k.SDN)
+		assert.NotNil(t, k.GELU)
 	}
 	_, err := Select("sse9")
 	require.Error(t, err)

@@ -1,0 +1,163 @@
+package spikessm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// geluSpecials are the edge inputs of GELU: zeros, infinities, NaNs, the
+// table ends and node midpoints, and values where the node rounding changes.
+var geluSpecials = []float32{
+	0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+	float32(math.NaN()), math.Float32frombits(0xffc00001), math.Float32frombits(0x7f800001),
+	6, -6, 6 + 1.0/128, -6 - 1.0/128, math.Nextafter32(6+1.0/128, 7), math.Nextafter32(-6-1.0/128, -7),
+	1.0 / 128, -1.0 / 128, 3.0 / 128, 1e-30, -1e-30, 1e-45, 7, -7, 100, -100,
+	1 << 22, -(1 << 22), 1 << 30, -(1 << 30), math.MaxFloat32, -math.MaxFloat32,
+	0.70710677, -0.70710677, 2.5, -2.5,
+}
+
+func TestGELU(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	g := generic()
+	var lengths []int
+	for n := 0; n <= 67; n++ {
+		lengths = append(lengths, n)
+	}
+	lengths = append(lengths, 1000, 4096)
+	if !testing.Short() {
+		lengths = append(lengths, 70001) // crosses the 65536-element chunk
+	}
+	for _, k := range variants(t) {
+		for _, n := range lengths {
+			in := randSlice(rng, n)
+			for i := range in {
+				in[i] *= 8
+			}
+			if n > 0 {
+				for i := 0; i < n; i += 3 {
+					in[i] = geluSpecials[(i/3+n)%len(geluSpecials)]
+				}
+			}
+			want := make([]float32, n)
+			g.GELU(want, in)
+			out, check := guarded(n, n%4)
+			src := copyAt(in, 3-n%4)
+			k.GELU(out, src)
+			check(t, "out")
+			for i := range in {
+				require.Equal(t, math.Float32bits(in[i]), math.Float32bits(src[i]), "%s n=%d i=%d: input modified", k.Name, n, i)
+			}
+			for i := range out {
+				require.True(t, sameFloat(want[i], out[i]), "%s n=%d i=%d: x=%v got %v want %v (must be bit-identical)", k.Name, n, i, in[i], out[i], want[i])
+			}
+			// In place.
+			inplace := append([]float32(nil), in...)
+			k.GELU(inplace, inplace)
+			for i := range inplace {
+				require.True(t, sameFloat(want[i], inplace[i]), "%s n=%d i=%d in place", k.Name, n, i)
+			}
+		}
+	}
+}
+
+func TestGELUSemantics(t *testing.T) {
+	for _, k := range variants(t) {
+		x := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -7, 7, 0, float32(math.Copysign(0, -1)), 1e9, -1e9}
+		x = append(x, make([]float32, 16)...) // whole registers too
+		copy(x[9:], x[:9])
+		out := make([]float32, len(x))
+		k.GELU(out, x)
+		for _, o := range [2]int{0, 9} {
+			require.True(t, math.IsNaN(float64(out[o+0])), "%s NaN", k.Name)
+			require.Equal(t, float32(math.Inf(1)), out[o+1], "%s +Inf", k.Name)
+			require.True(t, math.IsNaN(float64(out[o+2])), "%s −Inf gives NaN (−Inf·0, as PyTorch)", k.Name)
+			require.Equal(t, uint32(0x80000000), math.Float32bits(out[o+3]), "%s −7 gives −0", k.Name)
+			require.Equal(t, float32(7), out[o+4], "%s 7", k.Name)
+			require.Equal(t, uint32(0), math.Float32bits(out[o+5]), "%s +0", k.Name)
+			require.Equal(t, float32(1e9), out[o+7], "%s 1e9", k.Name)
+			require.Equal(t, uint32(0x80000000), math.Float32bits(out[o+8]), "%s −1e9 gives −0", k.Name)
+		}
+	}
+}
+
+// geluExact is 0.5·x·(1 + erf(x/√2)) in float64.
+func geluExact(x float64) float64 { return 0.5 * x * math.Erfc(-x/math.Sqrt2) }
+
+// TestGELUAccuracy measures the generic GELU (and so every variant) against
+// float64 math.Erf over a dense grid of [−10, 10] plus every float32 of the
+// table's neighbourhood at node midpoints: the error must stay below 2e-7,
+// absolute for |GELU| < 1, relative above.
+func TestGELUAccuracy(t *testing.T) {
+	var in []float32
+	for x := -10.0; x <= 10; x += 1.0 / 4096 {
+		in = append(in, float32(x))
+	}
+	for i := -6 * 64; i <= 6*64; i++ {
+		mid := (float64(i) + 0.5) / 64
+		f := float32(mid)
+		in = append(in, math.Nextafter32(f, -100), f, math.Nextafter32(f, 100))
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 200000 {
+		in = append(in, float32(rng.NormFloat64()*3))
+	}
+	out := make([]float32, len(in))
+	for _, k := range variants(t) {
+		k.GELU(out, in)
+		worst, at := 0.0, float32(0)
+		for i, x := range in {
+			w := geluExact(float64(x))
+			e := math.Abs(float64(out[i])-w) / max(1, math.Abs(w))
+			if e > worst {
+				worst, at = e, x
+			}
+		}
+		t.Logf("%s: max |GELU − exact|/max(1, |exact|) = %.3g at x = %v", k.Name, worst, at)
+		require.Less(t, worst, 2e-7, k.Name)
+	}
+}
+
+func FuzzGELU(f *testing.F) {
+	f.Add([]byte("gelu seed: arbitrary float bits for the inputs......"))
+	f.Add([]byte{0, 0, 0x80, 0x7f, 0, 0, 0x80, 0xff, 0, 0, 0xc0, 0x7f, 0, 0, 0xc0, 0x40, 1, 0, 0xc0, 0xc0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := fuzzFloats(data, 4096)
+		want := make([]float32, len(in))
+		generic().GELU(want, in)
+		for i, x := range in {
+			if x == x && !math.IsInf(float64(x), 0) {
+				w := geluExact(float64(x))
+				require.LessOrEqual(t, math.Abs(float64(want[i])-w), 2e-7*max(1, math.Abs(w)), "generic x=%v", x)
+			}
+		}
+		for _, k := range variants(t) {
+			got := make([]float32, len(in))
+			k.GELU(got, in)
+			for i := range got {
+				require.True(t, sameFloat(want[i], got[i]), "%s i=%d x=%v: got %v want %v", k.Name, i, in[i], got[i], want[i])
+			}
+		}
+	})
+}
+
+func BenchmarkGELU(b *testing.B) {
+	for _, k := range variants(b) {
+		for _, n := range []int{512, 4096} {
+			b.Run(fmt.Sprintf("impl=%s/n=%d", k.Name, n), func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(9, 10))
+				in, out := randSlice(rng, n), make([]float32, n)
+				for i := range in {
+					in[i] *= 4
+				}
+				b.SetBytes(int64(n * 8))
+				for b.Loop() {
+					k.GELU(out, in)
+				}
+			})
+		}
+	}
+}
