@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/spikessm/spikessm"
 	"github.com/stretchr/testify/require"
 )
 
@@ -25,17 +26,21 @@ func TestGELUErf(t *testing.T) {
 		in = append(in, float32(i)*1e-4)
 	}
 	in = append(in, 50, -50, float32(math.Inf(1)), float32(math.Inf(-1)))
-	out := make([]float32, len(in))
-	geluErf(in, out)
-	worst := 0.0
-	for i, v := range in[:len(in)-2] {
-		f := float64(v)
-		want := 0.5 * f * (1 + math.Erf(f/math.Sqrt2))
-		worst = math.Max(worst, math.Abs(float64(out[i])-want)/math.Max(1, math.Abs(want)))
+	for _, v := range spikessm.Variants() {
+		k, err := spikessm.Select(v)
+		require.NoError(t, err)
+		out := make([]float32, len(in))
+		k.GELU(out, in)
+		worst := 0.0
+		for i, v := range in[:len(in)-2] {
+			f := float64(v)
+			want := 0.5 * f * (1 + math.Erf(f/math.Sqrt2))
+			worst = math.Max(worst, math.Abs(float64(out[i])-want)/math.Max(1, math.Abs(want)))
+		}
+		t.Logf("%s: max relative |GELU − exact| on [−10, 10] and ±50: %.3g", v, worst)
+		require.Less(t, worst, 2e-6)
+		require.True(t, math.IsInf(float64(out[len(out)-2]), 1))
 	}
-	t.Logf("max relative |geluErf − exact| on [−10, 10] and ±50: %.3g", worst)
-	require.Less(t, worst, 2e-6)
-	require.True(t, math.IsInf(float64(out[len(out)-2]), 1))
 }
 
 func TestRelu(t *testing.T) {
