@@ -144,6 +144,14 @@ type Kernels struct {
 	// operations (no FMA), so results are bit-identical across variants.
 	// out must be at least as long as in; in and out may be the same slice.
 	GELU func(out, in []float32)
+
+	// LayerNorm normalises the len(in)/c rows of in (width c) over the row:
+	// out = (x − mean)/sqrt(var + eps)·gamma + beta with the biased variance,
+	// gamma and beta of length c. Sums use 16 lane-wise partial sums and a fixed
+	// tree (see layerNormGeneric), so a row's result depends only on the row
+	// and c, never on its position; every variant computes the same float32
+	// operations (no FMA), so results are bit-identical across variants.
+	LayerNorm func(out, in, gamma, beta []float32, c int, eps float64)
 }
 
 // ScanTolerance bounds the difference between any variant's Scan or

@@ -104,6 +104,7 @@ type asmImpl struct {
 	gemmWide   int       // columns of the wide Gemm tile
 	sdn        asmKernel // 0: generic SDN
 	gelu       asmKernel // 0: generic GELU (else n%width is done in Go)
+	layerNorm  asmKernel // 0: generic LayerNorm
 }
 
 // asmKernel identifies one assembly routine of this architecture (0 = none).
@@ -146,6 +147,10 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 		}
 	}
 	k.Scan = im.runScan
+	k.LayerNorm = layerNormGeneric
+	if im.layerNorm != 0 {
+		k.LayerNorm = im.runLayerNorm
+	}
 	k.GELU = geluGeneric
 	if im.gelu != 0 {
 		k.GELU = im.runGELU

@@ -26,6 +26,7 @@ func genericKernels() *Kernels {
 		PMBCPass:   PMBCPassGeneric,
 		SDN:        sdnGeneric,
 		GELU:       geluGeneric,
+		LayerNorm:  layerNormGeneric,
 	}
 }
 

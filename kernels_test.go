@@ -100,6 +100,7 @@ func TestDispatch(t *testing.T) {
 		assert.NotNil(t, k.PMBCPass)
 		assert.NotNil(t, k.SDN)
 		assert.NotNil(t, k.GELU)
+		assert.NotNil(t, k.LayerNorm)
 	}
 	_, err := Select("sse9")
 	require.Error(t, err)

@@ -1,0 +1,7 @@
+//go:build !purego
+
+package spikessm
+
+// callLayerNorm is never called on arm64: the NEON table uses the generic
+// LayerNorm (asmImpl.layerNorm is 0).
+func callLayerNorm(_ asmKernel, _ *lnArgs) { panic("spikessm: no LayerNorm assembly on arm64") }

@@ -1,0 +1,39 @@
+//go:build !purego && (amd64 || arm64)
+
+package spikessm
+
+import "unsafe"
+
+// lnArgs is the argument block of the LayerNorm assembly kernels. Field
+// offsets are part of the assembly (kernels_layernorm_amd64.s).
+type lnArgs struct {
+	out, in, g, b *float32 // 0, 8, 16, 24
+	rows          int      // 32: ≥ 1
+	c             int      // 40: row width, ≥ 1
+	eps           float64  // 48
+	cf            float32  // 56: float32(c)
+	tail          uint32   // 60: mask of the c%16 trailing lanes (0: none)
+}
+
+var _ = [1]int{}[unsafe.Offsetof(lnArgs{}.tail)-60]
+
+// lnChunk bounds the floats per assembly call.
+const lnChunk = 1 << 16
+
+// runLayerNorm is Kernels.LayerNorm for this ISA.
+func (im *asmImpl) runLayerNorm(out, in, gamma, beta []float32, c int, eps float64) {
+	if c <= 0 {
+		return
+	}
+	rows := len(in) / c
+	if rows == 0 {
+		return
+	}
+	gamma, beta, out, in = gamma[:c], beta[:c], out[:rows*c], in[:rows*c]
+	step := max(1, lnChunk/c)
+	a := lnArgs{g: &gamma[0], b: &beta[0], c: c, eps: eps, cf: float32(c), tail: 1<<(c%16) - 1}
+	for r0 := 0; r0 < rows; r0 += step {
+		a.out, a.in, a.rows = &out[r0*c], &in[r0*c], min(step, rows-r0)
+		callLayerNorm(im.layerNorm, &a)
+	}
+}
