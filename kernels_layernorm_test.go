@@ -84,6 +84,24 @@ func TestLayerNorm(t *testing.T) {
 	}
 }
 
+// TestLayerNormChunks crosses the assembly's per-call limit (lnChunk floats).
+func TestLayerNormChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(53, 54))
+	for _, c := range []int{1, 32, 40000} {
+		rows := 70001/c + 1
+		in, g, b := lnInputs(rng, rows, c)
+		want := make([]float32, rows*c)
+		generic().LayerNorm(want, in, g, b, c, 1e-5)
+		for _, k := range variants(t) {
+			got := make([]float32, rows*c)
+			k.LayerNorm(got, in, g, b, c, 1e-5)
+			for i := range got {
+				require.True(t, sameFloat(want[i], got[i]), "%s c=%d i=%d", k.Name, c, i)
+			}
+		}
+	}
+}
+
 func TestLayerNormSpecial(t *testing.T) {
 	gk := generic()
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
