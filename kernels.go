@@ -152,6 +152,11 @@ type Kernels struct {
 	// and c, never on its position; every variant computes the same float32
 	// operations (no FMA), so results are bit-identical across variants.
 	LayerNorm func(out, in, gamma, beta []float32, c int, eps float64)
+
+	// Add sets out[j] = a[j] + b[j] for j < len(out) (a and b at least as
+	// long; any of them may alias). One float32 addition per element, so
+	// results are bit-identical across variants.
+	Add func(out, a, b []float32)
 }
 
 // ScanTolerance bounds the difference between any variant's Scan or

@@ -105,6 +105,7 @@ type asmImpl struct {
 	sdn        asmKernel // 0: generic SDN
 	gelu       asmKernel // 0: generic GELU (else n%width is done in Go)
 	layerNorm  asmKernel // 0: generic LayerNorm
+	add        asmKernel // 0: generic Add (else n%width is done in Go)
 }
 
 // asmKernel identifies one assembly routine of this architecture (0 = none).
@@ -147,6 +148,10 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 		}
 	}
 	k.Scan = im.runScan
+	k.Add = addGeneric
+	if im.add != 0 {
+		k.Add = im.runAdd
+	}
 	k.LayerNorm = layerNormGeneric
 	if im.layerNorm != 0 {
 		k.LayerNorm = im.runLayerNorm

@@ -27,6 +27,7 @@ func genericKernels() *Kernels {
 		SDN:        sdnGeneric,
 		GELU:       geluGeneric,
 		LayerNorm:  layerNormGeneric,
+		Add:        addGeneric,
 	}
 }
 

@@ -101,6 +101,7 @@ func TestDispatch(t *testing.T) {
 		assert.NotNil(t, k.SDN)
 		assert.NotNil(t, k.GELU)
 		assert.NotNil(t, k.LayerNorm)
+		assert.NotNil(t, k.Add)
 	}
 	_, err := Select("sse9")
 	require.Error(t, err)

@@ -1,0 +1,90 @@
+//go:build !purego
+
+// Add kernels: out = a + b (one VADDPS per register, a the first source as
+// in the Go a + b). n is a multiple of the register width.
+
+#include "textflag.h"
+
+// func addAVX512(a *addArgs)
+TEXT ·addAVX512(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 16(DI), R10
+	MOVQ 24(DI), CX
+add512_x4:
+	CMPQ CX, $64
+	JLT add512_x1
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z1
+	VMOVUPS 128(R9), Z2
+	VMOVUPS 192(R9), Z3
+	VADDPS (R10), Z0, Z0
+	VADDPS 64(R10), Z1, Z1
+	VADDPS 128(R10), Z2, Z2
+	VADDPS 192(R10), Z3, Z3
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	VMOVUPS Z2, 128(R8)
+	VMOVUPS Z3, 192(R8)
+	ADDQ $256, R8
+	ADDQ $256, R9
+	ADDQ $256, R10
+	SUBQ $64, CX
+	JMP add512_x4
+add512_x1:
+	CMPQ CX, $16
+	JLT add512_done
+	VMOVUPS (R9), Z0
+	VADDPS (R10), Z0, Z0
+	VMOVUPS Z0, (R8)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	SUBQ $16, CX
+	JMP add512_x1
+add512_done:
+	VZEROUPPER
+	RET
+
+// func addAVX2(a *addArgs)
+TEXT ·addAVX2(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 16(DI), R10
+	MOVQ 24(DI), CX
+add2_x4:
+	CMPQ CX, $32
+	JLT add2_x1
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y1
+	VMOVUPS 64(R9), Y2
+	VMOVUPS 96(R9), Y3
+	VADDPS (R10), Y0, Y0
+	VADDPS 32(R10), Y1, Y1
+	VADDPS 64(R10), Y2, Y2
+	VADDPS 96(R10), Y3, Y3
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 64(R8)
+	VMOVUPS Y3, 96(R8)
+	ADDQ $128, R8
+	ADDQ $128, R9
+	ADDQ $128, R10
+	SUBQ $32, CX
+	JMP add2_x4
+add2_x1:
+	CMPQ CX, $8
+	JLT add2_done
+	VMOVUPS (R9), Y0
+	VADDPS (R10), Y0, Y0
+	VMOVUPS Y0, (R8)
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	SUBQ $8, CX
+	JMP add2_x1
+add2_done:
+	VZEROUPPER
+	RET
