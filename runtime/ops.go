@@ -625,7 +625,7 @@ func (o *binaryOp) item(x *execCtx, _ int, i int) {
 		if o.mul {
 			mulF32(out, a, b)
 		} else {
-			addF32(out, a, b)
+			x.k.Add(out, a, b) // the same single addition per element in every variant
 		}
 		return
 	}
