@@ -640,24 +640,7 @@ func (o *binaryOp) item(x *execCtx, _ int, i int) {
 	}
 }
 
-// addF32 sets out[j] = a[j] + b[j], four elements per iteration without bounds checks.
-func addF32(out, a, b []float32) {
-	n := len(out)
-	a, b = a[:n], b[:n]
-	j := 0
-	for ; j+4 <= n; j += 4 {
-		o, x, y := out[j:j+4:j+4], a[j:j+4:j+4], b[j:j+4:j+4]
-		o[0] = x[0] + y[0]
-		o[1] = x[1] + y[1]
-		o[2] = x[2] + y[2]
-		o[3] = x[3] + y[3]
-	}
-	for ; j < n; j++ {
-		out[j] = a[j] + b[j]
-	}
-}
-
-// mulF32 sets out[j] = a[j] · b[j] like addF32.
+// mulF32 sets out[j] = a[j] · b[j], four elements per iteration without bounds checks.
 func mulF32(out, a, b []float32) {
 	n := len(out)
 	a, b = a[:n], b[:n]
@@ -892,7 +875,7 @@ func (o *meanPool) item(x *execCtx, _ int, b int) {
 	sum := x.st[0][b*c : (b+1)*c]
 	in := x.in[0].data[b*t*c : (b+1)*t*c]
 	for s := 0; s < t; s++ {
-		addF32(sum, sum, in[s*c:(s+1)*c])
+		x.k.Add(sum, sum, in[s*c:(s+1)*c]) // one float32 addition per element, every variant
 	}
 	x.st[1][b] += float32(t)
 	cnt := x.st[1][b]
