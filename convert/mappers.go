@@ -106,31 +106,9 @@ func (c *conv) mapS4DExample() error {
 		if s.d, err = c.skipD(p+"D", H); err != nil {
 			return err
 		}
-		ssmOut := fmt.Sprintf("layer%d.ssm", i)
-		if err := c.emitS4D(fmt.Sprintf("layer%d.s4d", i), z, ssmOut, s); err != nil {
-			return err
-		}
-		var a string
-		if act == "heaviside" {
-			a = fmt.Sprintf("layer%d.spikes", i)
-			c.node("Heaviside", fmt.Sprintf("layer%d.spike", i), []string{ssmOut}, []string{a}, map[string]any{"threshold": 0.0})
-		} else {
-			a = fmt.Sprintf("layer%d.gelu", i)
-			c.node("GELU", fmt.Sprintf("layer%d.act", i), []string{ssmOut}, []string{a}, map[string]any{"approximate": "none"})
-		}
-		blk, err := c.gluOut(i, a, p+"output_linear.0.weight", p+"output_linear.0.bias", H)
+		out, err := c.s4dBlock(i, z, x, s, act, p+"output_linear.0.weight", p+"output_linear.0.bias", H, prenorm, norm)
 		if err != nil {
 			return err
-		}
-		out := fmt.Sprintf("layer%d.out", i)
-		if prenorm {
-			c.node("Add", fmt.Sprintf("layer%d.residual", i), []string{x, blk}, []string{out}, nil)
-		} else {
-			res := fmt.Sprintf("layer%d.res", i)
-			c.node("Add", fmt.Sprintf("layer%d.residual", i), []string{x, blk}, []string{res}, nil)
-			if err := c.layerNorm(fmt.Sprintf("layer%d.norm", i), res, out, norm, H); err != nil {
-				return err
-			}
 		}
 		x = out
 	}
@@ -253,31 +231,9 @@ func (c *conv) mapS4Block() error {
 		if s.d, err = c.skipD(dKey, H); err != nil {
 			return err
 		}
-		ssmOut := fmt.Sprintf("layer%d.ssm", i)
-		if err := c.emitS4D(fmt.Sprintf("layer%d.s4d", i), z, ssmOut, s); err != nil {
-			return err
-		}
-		var a string
-		if act == "heaviside" {
-			a = fmt.Sprintf("layer%d.spikes", i)
-			c.node("Heaviside", fmt.Sprintf("layer%d.spike", i), []string{ssmOut}, []string{a}, map[string]any{"threshold": 0.0})
-		} else {
-			a = fmt.Sprintf("layer%d.gelu", i)
-			c.node("GELU", fmt.Sprintf("layer%d.act", i), []string{ssmOut}, []string{a}, map[string]any{"approximate": "none"})
-		}
-		blk, err := c.gluOut(i, a, p+"layer.output_linear.0.weight", p+"layer.output_linear.0.bias", H)
+		out, err := c.s4dBlock(i, z, x, s, act, p+"layer.output_linear.0.weight", p+"layer.output_linear.0.bias", H, prenorm, norm)
 		if err != nil {
 			return err
-		}
-		out := fmt.Sprintf("layer%d.out", i)
-		if prenorm {
-			c.node("Add", fmt.Sprintf("layer%d.residual", i), []string{x, blk}, []string{out}, nil)
-		} else {
-			res := fmt.Sprintf("layer%d.res", i)
-			c.node("Add", fmt.Sprintf("layer%d.residual", i), []string{x, blk}, []string{res}, nil)
-			if err := c.layerNorm(fmt.Sprintf("layer%d.norm", i), res, out, norm, H); err != nil {
-				return err
-			}
 		}
 		x = out
 	}
@@ -685,4 +641,38 @@ func (c *conv) mapSpikeSSMRef() error {
 		x = out
 	}
 	return c.head(x, "pool", "decoder.", H, K)
+}
+
+// s4dBlock emits layer i of an S4D model after its (optional) prenorm: the S4D op on z, the
+// activation (GELU or Heaviside), the GLU output projection (weight W, bias B), the residual add
+// onto x and, for post-norm models, the LayerNorm with parameter prefix norm. It returns the
+// name of the layer's output.
+func (c *conv) s4dBlock(i int, z, x string, s *ssm, act, W, B string, H int, prenorm bool, norm string) (string, error) {
+	ssmOut := fmt.Sprintf("layer%d.ssm", i)
+	if err := c.emitS4D(fmt.Sprintf("layer%d.s4d", i), z, ssmOut, s); err != nil {
+		return "", err
+	}
+	var a string
+	if act == "heaviside" {
+		a = fmt.Sprintf("layer%d.spikes", i)
+		c.node("Heaviside", fmt.Sprintf("layer%d.spike", i), []string{ssmOut}, []string{a}, map[string]any{"threshold": 0.0})
+	} else {
+		a = fmt.Sprintf("layer%d.gelu", i)
+		c.node("GELU", fmt.Sprintf("layer%d.act", i), []string{ssmOut}, []string{a}, map[string]any{"approximate": "none"})
+	}
+	blk, err := c.gluOut(i, a, W, B, H)
+	if err != nil {
+		return "", err
+	}
+	out := fmt.Sprintf("layer%d.out", i)
+	if prenorm {
+		c.node("Add", fmt.Sprintf("layer%d.residual", i), []string{x, blk}, []string{out}, nil)
+	} else {
+		res := fmt.Sprintf("layer%d.res", i)
+		c.node("Add", fmt.Sprintf("layer%d.residual", i), []string{x, blk}, []string{res}, nil)
+		if err := c.layerNorm(fmt.Sprintf("layer%d.norm", i), res, out, norm, H); err != nil {
+			return "", err
+		}
+	}
+	return out, nil
 }
