@@ -271,6 +271,14 @@ func Tile(dst, src []float32, T, H, block int) {
 		return
 	}
 	_ = dst[:T*Lanes]
+	if n == Lanes {
+		// Whole blocks: fixed-size array copies compile to a few vector moves (a copy call
+		// per 64-byte row costs more than the move).
+		for t := range T {
+			*(*[Lanes]float32)(dst[t*Lanes:]) = *(*[Lanes]float32)(src[t*H+c0:])
+		}
+		return
+	}
 	for t := range T {
 		d := dst[t*Lanes : t*Lanes+Lanes]
 		copy(d[:n], src[t*H+c0:t*H+c0+n])
@@ -288,6 +296,12 @@ func Untile(dst, src []float32, T, H, block int) {
 		return
 	}
 	_ = src[:T*Lanes]
+	if n == Lanes {
+		for t := range T {
+			*(*[Lanes]float32)(dst[t*H+c0:]) = *(*[Lanes]float32)(src[t*Lanes:])
+		}
+		return
+	}
 	for t := range T {
 		copy(dst[t*H+c0:t*H+c0+n], src[t*Lanes:t*Lanes+n])
 	}

@@ -143,7 +143,7 @@ func contains(vs []Variant, v Variant) bool {
 }
 
 func TestTileUntile(t *testing.T) {
-	for _, H := range []int{1, 15, 16, 17, 40} {
+	for _, H := range []int{1, 15, 16, 17, 32, 40, 48} {
 		T := 5
 		src := make([]float32, T*H)
 		for i := range src {
