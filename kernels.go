@@ -272,11 +272,9 @@ func Tile(dst, src []float32, T, H, block int) {
 	}
 	_ = dst[:T*Lanes]
 	if n == Lanes {
-		// Whole blocks: fixed-size array copies compile to a few vector moves (a copy call
-		// per 64-byte row costs more than the move).
-		for t := range T {
-			*(*[Lanes]float32)(dst[t*Lanes:]) = *(*[Lanes]float32)(src[t*H+c0:])
-		}
+		// Whole blocks: one strided 64-byte move per step (a copy call per row costs
+		// several times the move).
+		copyRows16(dst, src[c0:], T, Lanes, H)
 		return
 	}
 	for t := range T {
@@ -297,9 +295,7 @@ func Untile(dst, src []float32, T, H, block int) {
 	}
 	_ = src[:T*Lanes]
 	if n == Lanes {
-		for t := range T {
-			*(*[Lanes]float32)(dst[t*H+c0:]) = *(*[Lanes]float32)(src[t*Lanes:])
-		}
+		copyRows16(dst[c0:], src, T, H, Lanes)
 		return
 	}
 	for t := range T {

@@ -1,0 +1,9 @@
+//go:build !purego && (amd64 || arm64)
+
+package spikessm
+
+// copyRows16Impl copies rows 64-byte rows from src to dst; the strides are in
+// bytes. Both regions are fully in bounds (checked by copyRows16).
+//
+//go:noescape
+func copyRows16Impl(dst, src *float32, rows, dstStride, srcStride int)
