@@ -162,12 +162,12 @@ func (o *s4d) item(x *execCtx, w, i int) {
 		clear(bi)
 		clear(r[:lanes])
 		for tau := 1; tau < t; tau++ {
-			copy(r[tau*lanes:(tau+1)*lanes], u[(t-tau)*lanes:(t-tau+1)*lanes])
+			*(*[lanes]float32)(r[tau*lanes:]) = *(*[lanes]float32)(u[(t-tau)*lanes:])
 		}
 		x.k.Scan(&o.bwd[blk], r, yb, br, bi, t)
 		for s := 0; s < t; s++ {
-			ys := y[s*lanes : (s+1)*lanes]
-			yr := yb[(t-1-s)*lanes : (t-s)*lanes]
+			ys := (*[lanes]float32)(y[s*lanes:])
+			yr := (*[lanes]float32)(yb[(t-1-s)*lanes:])
 			for l := range ys {
 				ys[l] += yr[l]
 			}
@@ -249,7 +249,7 @@ func (o *sdn) item(x *execCtx, w, i int) {
 	v := sc.f32(0, tl)
 	st := sc.f32(5, tl)
 	var mem []float32
-	withMem := len(x.out) > 1 && x.out[1] != nil
+	withMem := len(x.out) > 1 && x.out[1] != nil && x.needed(x.node.out[1])
 	if withMem {
 		mem = sc.f32(4, tl)
 	}
