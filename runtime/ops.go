@@ -777,8 +777,11 @@ func (l *linear) initRows(y []float32, n int) {
 		clear(y)
 		return
 	}
-	for r := 0; r < n; r++ {
-		copy(y[r*l.m:(r+1)*l.m], l.bias)
+	// Seed row 0, then double the filled prefix: log2(n) copies instead of one per row.
+	y = y[:n*l.m]
+	f := copy(y, l.bias)
+	for f < len(y) {
+		f += copy(y[f:], y[:f])
 	}
 }
 
