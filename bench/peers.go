@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -39,7 +40,8 @@ type PeerConfig struct {
 	// Root is the reference fixture directory (testdata/reference); "" means
 	// "testdata/reference" under the current directory.
 	Root string
-	// Cases are fixture case names; nil means s4d_example and spikingssm_sdn_long.
+	// Cases are fixture case names; nil means every upstream reference case and both
+	// spikessm_ref models (AllPeerCases).
 	Cases []string
 	// Batches (nil: 1 and 16) and Threads (nil: 1 and 0 = each side's default: torch's
 	// default thread count, GOMAXPROCS workers for spikessm).
@@ -241,6 +243,13 @@ func ConvertCase(ctx context.Context, dir, caseName string) ([]byte, error) {
 		if cp := filepath.Join(dir, "config.yaml"); fileExists(cp) {
 			opt.ConfigPath = cp
 		}
+		// A checkpoint that does not record its activation (binary_s4d) names it in the
+		// fixture manifest, as the converter's --activation flag would.
+		if act, err := manifestActivation(filepath.Join(dir, "manifest.json")); err != nil {
+			return nil, err
+		} else if act != "" {
+			opt.Activation = act
+		}
 		res, err := convert.ConvertFile(p, opt)
 		if err != nil {
 			return nil, err
@@ -248,6 +257,26 @@ func ConvertCase(ctx context.Context, dir, caseName string) ([]byte, error) {
 		return res.Bytes()
 	}
 	return nil, fmt.Errorf("bench: %s: no checkpoint (ckpt.pth, last.ckpt, model.pt) in %s", caseName, dir)
+}
+
+// manifestActivation returns hyperparameters.activation of a fixture manifest ("" when the
+// manifest or the key is absent).
+func manifestActivation(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	var m struct {
+		Hyperparameters struct {
+			Activation string `json:"activation"`
+		} `json:"hyperparameters"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return "", fmt.Errorf("bench: %s: %w", path, err)
+	}
+	return m.Hyperparameters.Activation, nil
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
@@ -276,7 +305,7 @@ func RunPeers(ctx context.Context, cfg PeerConfig) ([]PeerResult, error) {
 		cfg.Root = filepath.Join("testdata", "reference")
 	}
 	if len(cfg.Cases) == 0 {
-		cfg.Cases = []string{"s4d_example", "spikingssm_sdn_long"}
+		cfg.Cases = AllPeerCases
 	}
 	if len(cfg.Batches) == 0 {
 		cfg.Batches = []int{1, 16}
@@ -566,3 +595,8 @@ func (r *Report) AddPeers(rs []PeerResult) {
 		}
 	}
 }
+
+// AllPeerCases lists every case the PyTorch peer can run: the five upstream reference
+// fixtures and the two SPikE-SSM reference models of tools/torchref.
+var AllPeerCases = []string{"s4d_example", "s4block_diag", "binary_s4d", "spikingssm_sdn",
+	"spikingssm_sdn_long", "spikessm_ref_L64", "spikessm_ref_L1024"}

@@ -2,7 +2,7 @@
 // on the reference models: same checkpoint, same input, both sides verified against the
 // fixture logits, then timed at each batch size and thread count.
 //
-//	go run ./bench/peers [-cases s4d_example,spikingssm_sdn_long] [-batches 1,16]
+//	go run ./bench/peers [-cases s4d_example,binary_s4d,...] [-batches 1,16]
 //	    [-threads 1,0] [-reps 7] [-warmup 2] [-min 200ms] [-o peers.json]
 //
 // Run it from the repository root (or pass -root). It prints a table; -o writes a
@@ -39,7 +39,7 @@ func ints(s string) ([]int, error) {
 }
 
 func main() {
-	cases := flag.String("cases", "s4d_example,spikingssm_sdn_long", "fixture cases, comma separated")
+	cases := flag.String("cases", strings.Join(bench.AllPeerCases, ","), "fixture cases, comma separated")
 	batches := flag.String("batches", "1,16", "batch sizes")
 	threads := flag.String("threads", "1,0", "thread counts (PyTorch threads = spikessm workers); 0 = each side's default")
 	reps := flag.Int("reps", 7, "kept samples per timing")

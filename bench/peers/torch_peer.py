@@ -4,14 +4,17 @@
 Run with Debian's interpreter (it has python3-torch 1.13):
 
     /usr/bin/python3 bench/peers/torch_peer.py [--root testdata/reference]
-        [--cases s4d_example,spikingssm_sdn_long] [--batches 1,16] [--threads 1,0]
+        [--cases s4d_example,binary_s4d,...] [--batches 1,16] [--threads 1,0]
         [--reps 10] [--warmup 2] [--min-time 0.2]
 
 What it does, per case:
 
 1. Builds the model from the project's own re-implementation of the equations in
    testdata/reference/README.md (the upstream code is not available here): `s4d_example`
-   (S4D, FFT convolution, GELU, Conv1d+GLU, postnorm LayerNorm), `spikingssm_sdn` and
+   (S4D, FFT convolution, GELU, Conv1d+GLU, postnorm LayerNorm), `binary_s4d` (the same
+   with a Heaviside spike y >= 0 for the GELU), `s4block_diag` (prenorm S4Block with
+   SSMKernelDiag: softplus dt, shared B, Im A = -A_imag; final LayerNorm; sum/L pool),
+   `spikingssm_sdn` and
    `spikingssm_sdn_long` (bidirectional SS4D, threshold division, SDN surrogate neuron,
    GLU, prenorm LayerNorm or the postnorm quirk that normalises nothing). Cases
    `spikessm_ref_L64` / `spikessm_ref_L1024` use the project's own SPikE-SSM reference
@@ -53,6 +56,8 @@ except Exception as e:  # pragma: no cover - reported, never faked
 
 TOLERANCE = {  # max |logits - fixture logits|, testdata/reference/README.md "Tolerances"
     "s4d_example": 1e-4,
+    "s4block_diag": 1e-4,
+    "binary_s4d": 1e-4,
     "spikingssm_sdn": 1e-4,
     "spikingssm_sdn_long": 5e-2,
     # spikessm_ref_L64 / _L1024: spiking, judged like spikingssm_sdn(_long)
@@ -170,10 +175,11 @@ def s4d_kernel(C, log_dt, log_A_real, A_imag, L):
 class S4DExample(torch.nn.Module):
     """s4d_example: state-spaces/s4 example.py S4Model with S4D layers, postnorm."""
 
-    def __init__(self, sd):
+    def __init__(self, sd, heaviside=False):
         super().__init__()
         self.sd = {k: v.float() for k, v in sd.items()}
         self.n_layers = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("s4_layers."))
+        self.heaviside = heaviside  # binary_s4d: y >= 0 spikes instead of GELU
 
     def forward(self, x):  # x (B, L, 1)
         sd = self.sd
@@ -189,13 +195,48 @@ class S4DExample(torch.nn.Module):
             u_f = torch.fft.rfft(z, n=2 * L)
             y = torch.fft.irfft(u_f * k_f, n=2 * L)[..., :L]
             y = y + z * sd[p + "D"].unsqueeze(-1)
-            y = F.gelu(y)
+            y = (y >= 0).to(y.dtype) if self.heaviside else F.gelu(y)
             y = F.conv1d(y, sd[p + "output_linear.0.weight"], sd[p + "output_linear.0.bias"])
             z = F.glu(y, dim=-2)
             x = z + x
             x = F.layer_norm(x.transpose(-1, -2), (x.shape[1],), sd["norms.%d.weight" % i], sd["norms.%d.bias" % i]).transpose(-1, -2)
         x = x.transpose(-1, -2).mean(dim=1)
         return F.linear(x, sd["decoder.weight"], sd["decoder.bias"])
+
+
+class S4BlockDiag(torch.nn.Module):
+    """s4block_diag: s4 SequenceModel of prenorm S4Blocks (FFTConv, SSMKernelDiag: zoh, softplus
+    dt, n_ssm 1, Im A = -A_imag), final LayerNorm, sum-then-divide mean pool."""
+
+    def __init__(self, sd):
+        super().__init__()
+        self.sd = {k: v.float() for k, v in sd.items() if v.is_floating_point()}
+        self.n_layers = 1 + max(int(k.split(".")[2]) for k in sd if k.startswith("model.layers."))
+
+    def forward(self, x):  # x (B, L, 1)
+        sd = self.sd
+        B, L, _ = x.shape
+        x = F.linear(x, sd["encoder.0.weight"], sd["encoder.0.bias"])  # (B, L, H)
+        H = x.shape[-1]
+        for i in range(self.n_layers):
+            p = "model.layers.%d." % i
+            k = p + "layer.layer.kernel."
+            z = F.layer_norm(x, (H,), sd[p + "norm.norm.weight"], sd[p + "norm.norm.bias"]).transpose(-1, -2)
+            dt = F.softplus(sd[k + "inv_dt"])  # (H, 1)
+            A = -torch.exp(sd[k + "A_real"]) - 1j * sd[k + "A_imag"]  # (1, N/2)
+            Bc = torch.view_as_complex(sd[k + "B"].contiguous())[0]  # (1, N/2)
+            C = torch.view_as_complex(sd[k + "C"].contiguous())[0]  # (H, N/2)
+            dtA = dt * A  # (H, N/2)
+            Cp = Bc * C * (torch.exp(dtA) - 1.0) / A
+            K = 2 * torch.einsum("hn,hnl->hl", Cp, torch.exp(dtA.unsqueeze(-1) * torch.arange(L))).real
+            y = torch.fft.irfft(torch.fft.rfft(z, n=2 * L) * torch.fft.rfft(K, n=2 * L), n=2 * L)[..., :L]
+            y = y + z * sd[p + "layer.layer.D"].reshape(-1, 1)
+            y = F.gelu(y).transpose(-1, -2)
+            y = F.linear(y, sd[p + "layer.output_linear.0.weight"], sd[p + "layer.output_linear.0.bias"])
+            x = x + F.glu(y, dim=-1)
+        x = F.layer_norm(x, (H,), sd["model.norm.norm.weight"], sd["model.norm.norm.bias"])
+        x = x.sum(dim=1) / L
+        return F.linear(x, sd["decoder.0.output_transform.weight"], sd["decoder.0.output_transform.bias"])
 
 
 class SpikingSSM(torch.nn.Module):
@@ -250,6 +291,10 @@ def build(case, case_dir, torchref):
     """Returns (model, description) for a fixture case."""
     if case == "s4d_example":
         return S4DExample(load_state_dict(os.path.join(case_dir, "ckpt.pth"))), "S4D (FFT conv), H=32, 2 layers"
+    if case == "binary_s4d":
+        return S4DExample(load_state_dict(os.path.join(case_dir, "ckpt.pth")), heaviside=True), "binary S4D (FFT conv, Heaviside spikes), H=32, 2 layers"
+    if case == "s4block_diag":
+        return S4BlockDiag(load_state_dict(os.path.join(case_dir, "last.ckpt"))), "S4Block + SSMKernelDiag (FFT conv, prenorm), H=32, 2 layers"
     if case in ("spikingssm_sdn", "spikingssm_sdn_long"):
         with open(os.path.join(case_dir, "manifest.json")) as f:
             hp = json.load(f)["hyperparameters"]
@@ -318,7 +363,7 @@ def main():
     ap.add_argument("--root", default=os.path.normpath(os.path.join(here, "..", "..", "testdata", "reference")))
     ap.add_argument("--ref-root", default=None, help="tools/torchref exports (default <root>/../spikessm_ref)")
     ap.add_argument("--torchref", default=os.path.normpath(os.path.join(here, "..", "..", "tools", "torchref")))
-    ap.add_argument("--cases", default="s4d_example,spikingssm_sdn_long")
+    ap.add_argument("--cases", default="s4d_example,s4block_diag,binary_s4d,spikingssm_sdn,spikingssm_sdn_long")
     ap.add_argument("--batches", default="1,16")
     ap.add_argument("--threads", default="1,0", help="thread counts; 0 = torch default")
     ap.add_argument("--warmup", type=int, default=2)
