@@ -514,10 +514,8 @@ func buildThresholdScale(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 	for j, v := range l {
 		vth[j] = float32(math.Exp(float64(v)))
 	}
-	return &rowOp{c: ls[0], fixed: true, fn: func(_ *execCtx, _ int, in, out []float32, _ int) {
-		for j, v := range in {
-			out[j] = v / vth[j]
-		}
+	return &rowOp{c: ls[0], fixed: true, rows: func(in, out []float32, c int) {
+		spikessm.DivChannels(out, in, vth, c) // y / exp(ln_vth), IEEE division as PyTorch
 	}}, nil
 }
 
