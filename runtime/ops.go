@@ -665,7 +665,12 @@ func mulF32(out, a, b []float32) {
 type linear struct {
 	k, m     int
 	wt, bias []float32
-	spikeIn  bool
+	// wtPad and biasPad are wt and bias with the columns padded with zeros to mp, a multiple
+	// of Lanes, when m is not one: the dense path computes whole vector columns (the
+	// assembly Gemm handles only whole vectors; a scalar tail cost more than the padding).
+	mp             int
+	wtPad, biasPad []float32
+	spikeIn        bool
 	// set at load by calibration
 	sparseOK bool    // sparse and dense give bit-identical results with these kernels
 	cross    float64 // firing rate below which the sparse path is faster
@@ -695,7 +700,17 @@ func buildLinear(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 			wt[j*m+i] = w[i*k+j]
 		}
 	}
-	return &linear{k: k, m: m, wt: wt, bias: bias, spikeIn: isSpike(p, cn, 0), cross: -1}, nil
+	l := &linear{k: k, m: m, wt: wt, bias: bias, spikeIn: isSpike(p, cn, 0), cross: -1}
+	if m%lanes != 0 {
+		l.mp = (m + lanes - 1) / lanes * lanes
+		l.wtPad = make([]float32, k*l.mp)
+		for j := 0; j < k; j++ {
+			copy(l.wtPad[j*l.mp:j*l.mp+m], wt[j*m:(j+1)*m])
+		}
+		l.biasPad = make([]float32, l.mp)
+		copy(l.biasPad, bias) // nil bias: zeros
+	}
+	return l, nil
 }
 
 func (l *linear) infer(in [][]int) ([][]int, error) {
@@ -788,10 +803,23 @@ func (l *linear) initRows(y []float32, n int) {
 	}
 }
 
-func (l *linear) item(x *execCtx, _ int, i int) {
+func (l *linear) item(x *execCtx, w int, i int) {
 	rows, _ := x.in[0].rowsC()
 	lo, hi := chunkRange(i, rows)
 	y := x.out[0].data[lo*l.m : hi*l.m]
+	if l.wtPad != nil {
+		n := hi - lo
+		yp := x.ws[w].f32(7, n*l.mp)
+		f := copy(yp, l.biasPad)
+		for f < len(yp) {
+			f += copy(yp[f:], yp[:f])
+		}
+		x.k.Gemm(yp, x.in[0].data[lo*l.k:hi*l.k], l.wtPad, n, l.k, l.mp)
+		for r := 0; r < n; r++ {
+			copy(y[r*l.m:(r+1)*l.m], yp[r*l.mp:r*l.mp+l.m])
+		}
+		return
+	}
 	l.initRows(y, hi-lo)
 	x.k.Gemm(y, x.in[0].data[lo*l.k:hi*l.k], l.wt, hi-lo, l.k, l.m)
 }
