@@ -14,6 +14,30 @@ type SDNParams struct {
 	Threshold float32
 }
 
+// SDNTolerance bounds how far an assembly variant's Kernels.SDN may be from
+// the generic kernel (sdnGeneric, the definition). Per step and lane, with
+// x0..x7 the taps, w2x the folded W2 (sdnFold) and
+//
+//	A = |B3| + Σ_k |W3[k]|·(|B2[k]| + Σ_i |w2x[k][i]|·(|B1[i]| + Σ_j |W1[i][j]·x_j|))
+//
+// (the network on absolute values, no relu), whenever A < 1e36:
+//
+//	|mem − mem_generic| ≤ SDNTolerance·A + 1e-37
+//
+// and s equals the generic spike wherever v and Threshold are finite and
+// |mem_generic + v − Threshold| > SDNTolerance·(A + |v| + |Threshold|) + 1e-37
+// (everywhere if v or Threshold is infinite). The assembly computes each sum
+// as a chain of fused multiply-adds started from its bias; rounding-error
+// analysis (8 or 9 roundings per sum, relu 1-Lipschitz) gives at most
+// 6·9·2⁻²⁴·A ≈ 3.2e-6·A between the two orders; measured worst case on the
+// tests: about 4e-8·A. The 1e-37 covers subnormal underflow. A NaN tap or
+// weight gives mem NaN and s = 0 in every variant. Beyond A ≥ 1e36 an
+// intermediate may overflow to ±Inf in one order and not in the other, and
+// only the NaN rule holds. A fixed variant computes every step and lane with
+// the same operations whatever its position in a call, so streaming calls
+// reproduce one sequence call bit for bit.
+const SDNTolerance = 4e-6
+
 // sdnGeneric is the definition of Kernels.SDN. Per step t and lane l, with
 // v[i] the input of step i (from hist for i < 0) and relu(x) = x if x > 0 or
 // x is NaN, else +0:

@@ -16,11 +16,11 @@ type sdnArgs struct {
 	p      *SDNParams    // 24: W1 0, B1 256, W2 288, B2 544, W3 576, B3 608, Threshold 612
 	t      int           // 32: steps, ≥ 1
 	w2     [8][8]float32 // 40: W2 with the skip folded into the diagonal (sdnFold)
-	h1     [8][8]float32 // 296: scratch (AVX2 keeps h1 of 8 lanes here)
+	one    float32       // 296: 1.0 (AVX2 spike value)
 }
 
 var _ = [1]int{}[unsafe.Offsetof(sdnArgs{}.w2)-40]
-var _ = [1]int{}[unsafe.Offsetof(sdnArgs{}.h1)-296]
+var _ = [1]int{}[unsafe.Offsetof(sdnArgs{}.one)-296]
 var _ = [1]int{}[unsafe.Offsetof(SDNParams{}.W3)-576]
 var _ = [1]int{}[unsafe.Offsetof(SDNParams{}.Threshold)-612]
 
@@ -41,7 +41,7 @@ func (im *asmImpl) runSDN(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]fl
 	if s != nil {
 		s = s[:T*Lanes]
 	}
-	a := sdnArgs{p: p, w2: sdnFold(p)}
+	a := sdnArgs{p: p, w2: sdnFold(p), one: 1}
 	at := func(t0 int) {
 		a.mem, a.s = nil, nil
 		if mem != nil {
