@@ -2,62 +2,76 @@ package spikessm
 
 import "math"
 
-// GELU table parameters: nodes x₀ = i/64 − 6 for i = 0..768.
-const (
-	geluMax   = 6
-	geluScale = 64 // nodes per unit; a power of two, so node positions are exact
-	geluNodes = 2*geluMax*geluScale + 1
-	geluMagic = 0x1.8p23
-	// geluMagicBits is math.Float32bits(geluMagic).
-	geluMagicBits = 0x4b400000
-)
+//go:generate go run kernels_gelu_gen.go
 
-// geluTab holds per node x₀ = i/64 − 6: GELU(x₀), GELU′(x₀)/64 and
-// GELU″(x₀)/2/64², computed in float64 and rounded to float32 before the exact
-// power-of-two scaling (the derivatives multiply d in units of the step, so
-// the products are those of d in x units, bit for bit). The assembly kernels
-// gather from it with the byte offset 12·i (+0, +4, +8).
-var geluTab = func() (t [geluNodes][3]float32) {
-	for i := range t {
-		x := float64(i)/geluScale - geluMax
-		cdf := 0.5 * math.Erfc(-x/math.Sqrt2)
-		pdf := math.Exp(-x*x/2) / math.Sqrt(2*math.Pi)
-		t[i] = [3]float32{float32(x * cdf), float32(cdf+x*pdf) / geluScale, float32(pdf*(2-x*x)/2) / (geluScale * geluScale)}
-	}
-	return t
-}()
+// geluCut is where the GELU polynomial ends: for |x| ≥ 6 the tail
+// Φ(−|x|) < 1e-9 is taken as 0.
+const geluCut = 6
 
 // geluGeneric is the definition of Kernels.GELU, out[j] = 0.5·x·(1 + erf(x/√2))
-// for x = in[j], evaluated from geluTab: with t = x·64 (exact), k = t + 1.5·2²³
-// (t rounded to an integer, ties to even) and i = bits(k) − bits(1.5·2²³) + 384
-// (int32 wrap-around, then as an unsigned index):
+// = x·Φ(x) for x = in[j], written as relu(x) − |x|·Φ(−|x|) with Φ(−t) a
+// degree-5 polynomial on each of 12 intervals of width 1/2 (geluCoef, made by
+// kernels_gelu_gen.go). In float32 operations, fma = fused multiply-add (one
+// rounding):
 //
-//	i < 769:   d = t − (k − 1.5·2²³),  y = e0 + d·(e1 + d·e2)   (e = geluTab[i], no FMA)
-//	x > 0:     y = x
-//	otherwise: y = x·0   (−0 below −6, NaN for NaN and −Inf)
+//	v  = |min(x, 6)|,  tc = min(v, 6),  i = trunc(2·tc),  s = tc − i/2   (exact)
+//	p  = c5[i];  p = fma(p, s, ck[i]) for k = 4 … 0                      (c = geluCoef)
+//	r  = x if x ≥ 0 (±0 kept), else −0
+//	out = fma(−v, p, r) = r − v·p
 //
-// This is the second-order Taylor expansion at the nearest node (|d| ≤ 1/2 in
-// step units); the maximum error against float64 0.5·x·erfc(−x/√2) is below
-// 2e-7, absolute for |GELU| < 1 and relative above (TestGELUAccuracy). The
-// float32 conversions keep the arm64 compiler from fusing the products, so
-// the bits are the same on every architecture.
+// Interval 12 (tc = 6) has zero coefficients, so x ≥ 6 gives x (+Inf too),
+// x ≤ −6 gives −0, −Inf gives NaN (Inf·0, as PyTorch) and NaN gives NaN. The
+// maximum error against float64 0.5·x·erfc(−x/√2) is 1.21e-7, absolute for
+// |GELU| < 1 and relative above (TestGELUAccuracy bounds it by 2e-7). The
+// assembly kernels compute exactly these operations (VRANGEPS, VREDUCEPS,
+// VPERMPS of the coefficient rows, VFMADD), so every variant gives the same
+// bits; the Go code emulates the float32 fma exactly (fma32).
 func geluGeneric(out, in []float32) {
 	out = out[:len(in)]
-	tab := &geluTab
+	c := &geluCoef
+	negZero := float32(math.Copysign(0, -1))
 	for j, x := range in {
-		t := x * geluScale
-		k := t + geluMagic
-		i := int(int32(math.Float32bits(k))-geluMagicBits) + geluMax*geluScale
-		var y float32
-		if uint(i) < geluNodes {
-			e := &tab[i]
-			d := t - (k - geluMagic)
-			y = e[0] + float32(d*float32(e[1]+float32(d*e[2])))
-		} else if x > 0 {
-			y = x
-		} else {
-			y = x * 0
+		if x != x {
+			out[j] = x
+			continue
 		}
-		out[j] = y
+		v := math.Float32frombits(math.Float32bits(min(x, geluCut)) &^ (1 << 31))
+		tc := min(v, geluCut)
+		i := int(tc * 2)
+		s := tc - float32(i)*0.5
+		p := fma32(c[5][i], s, c[4][i])
+		p = fma32(p, s, c[3][i])
+		p = fma32(p, s, c[2][i])
+		p = fma32(p, s, c[1][i])
+		p = fma32(p, s, c[0][i])
+		r := x
+		if !(x >= 0) {
+			r = negZero
+		}
+		out[j] = fma32(-v, p, r)
 	}
+}
+
+// fma32 is the float32 fused multiply-add a·b + c with one rounding
+// (round to nearest even), as VFMADD231PS computes it. The product is exact
+// in float64; the sum is rounded to float64 with round-to-odd (rounded to
+// nearest, then moved one ulp toward the exact value if inexact and even), and
+// then to float32: with 53 ≥ 2·24 + 2 bits, that second rounding is the
+// correct one.
+func fma32(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	s := p + float64(c)
+	if s == 0 || s-s != 0 { // exact zero, ±Inf or NaN
+		return float32(s)
+	}
+	bb := s - p
+	e := (p - (s - bb)) + (float64(c) - bb) // s + e = p + c exactly
+	if e != 0 && math.Float64bits(s)&1 == 0 {
+		if (e > 0) == (s > 0) {
+			s = math.Float64frombits(math.Float64bits(s) + 1)
+		} else {
+			s = math.Float64frombits(math.Float64bits(s) - 1)
+		}
+	}
+	return float32(s)
 }

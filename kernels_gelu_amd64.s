@@ -1,23 +1,53 @@
 //go:build !purego
 
 // GELU kernels (AVX-512 and AVX2): per element exactly the float32
-// operations of geluGeneric (kernels_gelu.go), no FMA, with the table
-// entries fetched by gathers. n is a multiple of the register width.
+// operations of geluGeneric (kernels_gelu.go), so the results are
+// bit-identical to it. The 16-entry coefficient rows geluCoef[k] are held in
+// registers (AVX-512) or read from memory (AVX2) and indexed by VPERMPS. n is
+// a multiple of the register width; the Go wrapper runs a tail through a
+// zero-padded buffer.
 
 #include "textflag.h"
 
-DATA gelu_scale<>+0(SB)/4, $0x42800000 // 64
-DATA gelu_magic<>+0(SB)/4, $0x4b400000 // 1.5·2²³
-DATA gelu_bias<>+0(SB)/4, $0x4b3ffe80  // bits(1.5·2²³) − 384
-DATA gelu_nodes<>+0(SB)/4, $769
-DATA gelu_nodesx<>+0(SB)/4, $0x80000301 // 769 with the sign bit flipped
-DATA gelu_sign<>+0(SB)/4, $0x80000000
-GLOBL gelu_scale<>(SB), RODATA|NOPTR, $4
+DATA gelu_cut<>+0(SB)/4, $0x40c00000   // 6
+DATA gelu_magic<>+0(SB)/4, $0x4a800000 // 2²², ulp 1/2
+DATA gelu_negz<>+0(SB)/4, $0x80000000  // −0
+DATA gelu_two<>+0(SB)/4, $0x40000000   // 2
+DATA gelu_half<>+0(SB)/4, $0x3f000000  // 1/2
+DATA gelu_abs<>+0(SB)/4, $0x7fffffff
+DATA gelu_seven<>+0(SB)/4, $7
+GLOBL gelu_cut<>(SB), RODATA|NOPTR, $4
 GLOBL gelu_magic<>(SB), RODATA|NOPTR, $4
-GLOBL gelu_bias<>(SB), RODATA|NOPTR, $4
-GLOBL gelu_nodes<>(SB), RODATA|NOPTR, $4
-GLOBL gelu_nodesx<>(SB), RODATA|NOPTR, $4
-GLOBL gelu_sign<>(SB), RODATA|NOPTR, $4
+GLOBL gelu_negz<>(SB), RODATA|NOPTR, $4
+GLOBL gelu_two<>(SB), RODATA|NOPTR, $4
+GLOBL gelu_half<>(SB), RODATA|NOPTR, $4
+GLOBL gelu_abs<>(SB), RODATA|NOPTR, $4
+GLOBL gelu_seven<>(SB), RODATA|NOPTR, $4
+
+// GELU512 computes one vector: x in X, result in O; T1–T6 are scratch.
+//   v = |min(x, 6)| (VRANGEPS min, sign cleared), tc = min(|x|, 6) (VRANGEPS
+//   min-abs, sign cleared), i = low bits of tc + 2²² rounded toward zero
+//   (= trunc(2·tc)), s = tc − trunc(2·tc)/2 (VREDUCEPS, M = 1, truncate),
+//   p = Horner over the permuted coefficient rows, r = max(−0, x) (x on ties
+//   and NaN), out = r − v·p.
+#define GELU512(X, O, T1, T2, T3, T4, T5) \
+	VRANGEPS $0x08, Z22, X, T1 \
+	VRANGEPS $0x0a, Z22, X, T2 \
+	VADDPS.RZ_SAE Z23, T2, T3 \
+	VREDUCEPS $0x1b, T2, T2 \
+	VPERMPS Z21, T3, T4 \
+	VPERMPS Z20, T3, T5 \
+	VFMADD213PS T5, T2, T4 \
+	VPERMPS Z19, T3, T5 \
+	VFMADD213PS T5, T2, T4 \
+	VPERMPS Z18, T3, T5 \
+	VFMADD213PS T5, T2, T4 \
+	VPERMPS Z17, T3, T5 \
+	VFMADD213PS T5, T2, T4 \
+	VPERMPS Z16, T3, T5 \
+	VFMADD213PS T5, T2, T4 \
+	VMAXPS X, Z24, O \
+	VFNMADD231PS T4, T1, O
 
 // func geluAVX512(a *geluArgs)
 TEXT ·geluAVX512(SB), NOSPLIT, $0-8
@@ -26,96 +56,97 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-8
 	MOVQ 8(DI), R9
 	MOVQ 16(DI), CX
 	MOVQ 24(DI), R10
-	VBROADCASTSS gelu_scale<>(SB), Z10
-	VBROADCASTSS gelu_magic<>(SB), Z11
-	VPBROADCASTD gelu_bias<>(SB), Z12
-	VPBROADCASTD gelu_nodes<>(SB), Z13
-	VPXORD Z15, Z15, Z15
+	VMOVUPS 0(R10), Z16
+	VMOVUPS 64(R10), Z17
+	VMOVUPS 128(R10), Z18
+	VMOVUPS 192(R10), Z19
+	VMOVUPS 256(R10), Z20
+	VMOVUPS 320(R10), Z21
+	VBROADCASTSS gelu_cut<>(SB), Z22
+	VBROADCASTSS gelu_magic<>(SB), Z23
+	VBROADCASTSS gelu_negz<>(SB), Z24
 
-gelu512_loop:
+gelu512_loop2:
+	CMPQ CX, $32
+	JLT gelu512_one
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z8
+	GELU512(Z0, Z7, Z1, Z2, Z3, Z4, Z5)
+	GELU512(Z8, Z15, Z9, Z10, Z11, Z12, Z13)
+	VMOVUPS Z7, (R8)
+	VMOVUPS Z15, 64(R8)
+	ADDQ $128, R8
+	ADDQ $128, R9
+	SUBQ $32, CX
+	JMP gelu512_loop2
+
+gelu512_one:
 	CMPQ CX, $16
 	JLT gelu512_done
-	VMOVUPS (R9), Z0             // x
-	VMULPS Z10, Z0, Z1           // t = x·64
-	VADDPS Z11, Z1, Z2           // k = t + magic
-	VPSUBD Z12, Z2, Z3           // i = bits(k) − bits(magic) + 384
-	VPCMPUD $1, Z13, Z3, K1      // valid: i < 769 (unsigned)
-	VPADDD Z3, Z3, Z4
-	VPADDD Z3, Z4, Z4            // 3·i
-	VMOVAPS Z15, Z5
-	VMOVAPS Z15, Z6
-	VMOVAPS Z15, Z7
-	KMOVW K1, K2
-	VGATHERDPS (R10)(Z4*4), K2, Z5  // e0
-	KMOVW K1, K2
-	VGATHERDPS 4(R10)(Z4*4), K2, Z6 // e1
-	KMOVW K1, K2
-	VGATHERDPS 8(R10)(Z4*4), K2, Z7 // e2
-	VSUBPS Z11, Z2, Z8           // k − magic
-	VSUBPS Z8, Z1, Z8            // d = t − (k − magic)
-	VMULPS Z7, Z8, Z7            // d·e2
-	VADDPS Z7, Z6, Z7            // e1 + d·e2
-	VMULPS Z7, Z8, Z7            // d·(…)
-	VADDPS Z7, Z5, Z7            // y = e0 + d·(…)
-	VMULPS Z15, Z0, Z9           // x·0
-	VCMPPS $0x1e, Z15, Z0, K3    // x > 0 (ordered)
-	VMOVAPS Z0, K3, Z9           // x > 0 ? x : x·0
-	VMOVAPS Z7, K1, Z9           // valid ? y : …
-	VMOVUPS Z9, (R8)
-	ADDQ $64, R8
-	ADDQ $64, R9
-	SUBQ $16, CX
-	JMP gelu512_loop
+	VMOVUPS (R9), Z0
+	GELU512(Z0, Z7, Z1, Z2, Z3, Z4, Z5)
+	VMOVUPS Z7, (R8)
 
 gelu512_done:
 	VZEROUPPER
 	RET
 
 // func geluAVX2(a *geluArgs)
+// As geluAVX512 with AVX2 operations: v = |min(x, 6)| (VMINPS, VANDPS),
+// tc = min(v, 6), f = trunc(2·tc) (VROUNDPS), s = tc − f/2 (one fused
+// operation, exact), i = int(f); each coefficient is VPERMPS of the low and
+// the high half of its row (from memory), blended on i ≥ 8.
 TEXT ·geluAVX2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), DI
 	MOVQ 0(DI), R8
 	MOVQ 8(DI), R9
 	MOVQ 16(DI), CX
 	MOVQ 24(DI), R10
-	VBROADCASTSS gelu_scale<>(SB), Y10
-	VBROADCASTSS gelu_magic<>(SB), Y11
-	VPBROADCASTD gelu_bias<>(SB), Y12
-	VPBROADCASTD gelu_nodesx<>(SB), Y13
-	VPBROADCASTD gelu_sign<>(SB), Y14
-	VXORPS Y15, Y15, Y15
+	VBROADCASTSS gelu_cut<>(SB), Y10
+	VBROADCASTSS gelu_negz<>(SB), Y11
+	VBROADCASTSS gelu_two<>(SB), Y12
+	VBROADCASTSS gelu_half<>(SB), Y13
+	VBROADCASTSS gelu_abs<>(SB), Y14
+	VPBROADCASTD gelu_seven<>(SB), Y15
 
 gelu2_loop:
 	CMPQ CX, $8
 	JLT gelu2_done
 	VMOVUPS (R9), Y0             // x
-	VMULPS Y10, Y0, Y1           // t = x·64
-	VADDPS Y11, Y1, Y2           // k = t + magic
-	VPSUBD Y12, Y2, Y3           // i = bits(k) − bits(magic) + 384
-	VPXOR Y14, Y3, Y4
-	VPCMPGTD Y4, Y13, Y9         // valid: i < 769 (unsigned, via the flipped sign)
-	VPADDD Y3, Y3, Y4
-	VPADDD Y3, Y4, Y4            // 3·i
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VMOVDQU Y9, Y8
-	VGATHERDPS Y8, (R10)(Y4*4), Y5  // e0
-	VMOVDQU Y9, Y8
-	VGATHERDPS Y8, 4(R10)(Y4*4), Y6 // e1
-	VMOVDQU Y9, Y8
-	VGATHERDPS Y8, 8(R10)(Y4*4), Y7 // e2
-	VSUBPS Y11, Y2, Y8           // k − magic
-	VSUBPS Y8, Y1, Y8            // d = t − (k − magic)
-	VMULPS Y7, Y8, Y7            // d·e2
-	VADDPS Y7, Y6, Y7            // e1 + d·e2
-	VMULPS Y7, Y8, Y7            // d·(…)
-	VADDPS Y7, Y5, Y7            // y = e0 + d·(…)
-	VMULPS Y15, Y0, Y5           // x·0
-	VCMPPS $0x1e, Y15, Y0, Y6    // x > 0 (ordered)
-	VBLENDVPS Y6, Y0, Y5, Y5     // x > 0 ? x : x·0
-	VBLENDVPS Y9, Y7, Y5, Y5     // valid ? y : …
-	VMOVUPS Y5, (R8)
+	VMINPS Y10, Y0, Y1
+	VANDPS Y14, Y1, Y1           // v = |min(x, 6)|
+	VMINPS Y10, Y1, Y2           // tc = min(v, 6)
+	VMULPS Y12, Y2, Y3
+	VROUNDPS $3, Y3, Y3          // f = trunc(2·tc)
+	VFNMADD231PS Y13, Y3, Y2     // s = tc − f/2 (exact)
+	VCVTTPS2DQ Y3, Y3            // i
+	VPCMPGTD Y15, Y3, Y4         // i ≥ 8
+	VPERMPS 320(R10), Y3, Y5     // c5
+	VPERMPS 352(R10), Y3, Y6
+	VBLENDVPS Y4, Y6, Y5, Y5
+	VPERMPS 256(R10), Y3, Y6     // c4
+	VPERMPS 288(R10), Y3, Y7
+	VBLENDVPS Y4, Y7, Y6, Y6
+	VFMADD213PS Y6, Y2, Y5
+	VPERMPS 192(R10), Y3, Y6     // c3
+	VPERMPS 224(R10), Y3, Y7
+	VBLENDVPS Y4, Y7, Y6, Y6
+	VFMADD213PS Y6, Y2, Y5
+	VPERMPS 128(R10), Y3, Y6     // c2
+	VPERMPS 160(R10), Y3, Y7
+	VBLENDVPS Y4, Y7, Y6, Y6
+	VFMADD213PS Y6, Y2, Y5
+	VPERMPS 64(R10), Y3, Y6      // c1
+	VPERMPS 96(R10), Y3, Y7
+	VBLENDVPS Y4, Y7, Y6, Y6
+	VFMADD213PS Y6, Y2, Y5
+	VPERMPS 0(R10), Y3, Y6       // c0
+	VPERMPS 32(R10), Y3, Y7
+	VBLENDVPS Y4, Y7, Y6, Y6
+	VFMADD213PS Y6, Y2, Y5       // p
+	VMAXPS Y0, Y11, Y6           // r = max(−0, x)
+	VFNMADD231PS Y5, Y1, Y6      // r − v·p
+	VMOVUPS Y6, (R8)
 	ADDQ $32, R8
 	ADDQ $32, R9
 	SUBQ $8, CX

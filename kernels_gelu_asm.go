@@ -9,7 +9,7 @@ import "unsafe"
 type geluArgs struct {
 	dst, src *float32 // 0, 8
 	n        int      // 16: a multiple of the register width
-	tab      *float32 // 24: &geluTab[0][0]
+	tab      *float32 // 24: &geluCoef[0][0]
 }
 
 var _ = [1]int{}[unsafe.Offsetof(geluArgs{}.tab)-24]
@@ -17,16 +17,20 @@ var _ = [1]int{}[unsafe.Offsetof(geluArgs{}.tab)-24]
 // geluChunk bounds the elements per assembly call.
 const geluChunk = 1 << 16
 
-// runGELU is Kernels.GELU for this ISA: whole registers in assembly, the
-// n%width tail in Go (same bits).
+// runGELU is Kernels.GELU for this ISA: whole registers in assembly, and the
+// n%width tail too, through a zero-padded buffer on the stack (so every
+// element takes the same path wherever it is).
 func (im *asmImpl) runGELU(out, in []float32) {
 	n := len(in)
 	out = out[:n]
 	body := n - n%im.width
 	for i0 := 0; i0 < body; i0 += geluChunk {
-		callGELU(im.gelu, &geluArgs{dst: &out[i0], src: &in[i0], n: min(geluChunk, body-i0), tab: &geluTab[0][0]})
+		callGELU(im.gelu, &geluArgs{dst: &out[i0], src: &in[i0], n: min(geluChunk, body-i0), tab: &geluCoef[0][0]})
 	}
 	if body < n {
-		geluGeneric(out[body:], in[body:])
+		var buf [Lanes]float32
+		copy(buf[:], in[body:])
+		callGELU(im.gelu, &geluArgs{dst: &buf[0], src: &buf[0], n: im.width, tab: &geluCoef[0][0]})
+		copy(out[body:], buf[:n-body])
 	}
 }

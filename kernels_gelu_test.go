@@ -3,6 +3,7 @@ package spikessm
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 
@@ -160,4 +161,53 @@ func BenchmarkGELU(b *testing.B) {
 			})
 		}
 	}
+}
+
+// fma32Exact is a·b + c rounded once to float32 (big.Float, exact product and
+// sum).
+func fma32Exact(a, b, c float32) float32 {
+	p := new(big.Float).SetPrec(200).Mul(big.NewFloat(float64(a)).SetPrec(200), big.NewFloat(float64(b)))
+	p.Add(p, big.NewFloat(float64(c)))
+	if p.Sign() == 0 {
+		// An exact zero: float64 gets its IEEE sign right (big.Float does not).
+		return float32(float64(a)*float64(b) + float64(c))
+	}
+	f, _ := p.Float32()
+	return f
+}
+
+// TestFMA32 checks the float32 fused multiply-add emulation of geluGeneric
+// against exact arithmetic, including the double-rounding cases (a·b on a
+// float32 midpoint plus a tiny c) where float32(math.FMA(…)) would be wrong.
+func TestFMA32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 62))
+	check := func(a, b, c float32) {
+		t.Helper()
+		want := fma32Exact(a, b, c)
+		require.True(t, sameFloat(want, fma32(a, b, c)), "fma32(%x, %x, %x) = %x, want %x", a, b, c, fma32(a, b, c), want)
+	}
+	// a·b = 1 + 2⁻¹¹ + 2⁻²⁴ is a float32 midpoint; c tips it either way.
+	m := float32(1 + 1.0/4096)
+	for _, c := range []float32{0, 1e-30, -1e-30, 0x1p-60, -0x1p-60, 0x1p-75, -0x1p-75} {
+		check(m, m, c)
+		check(-m, m, c)
+	}
+	for range 200000 {
+		a := float32(rng.NormFloat64())
+		b := float32(rng.NormFloat64())
+		var c float32
+		switch rng.IntN(3) {
+		case 0:
+			c = float32(rng.NormFloat64())
+		case 1:
+			c = -float32(float64(a) * float64(b)) // near cancellation
+		default:
+			c = float32(rng.NormFloat64() * math.Pow(2, float64(-rng.IntN(60))))
+		}
+		check(a, b, c)
+	}
+	// Subnormal results.
+	check(0x1p-75, 0x1p-75, 0x1p-149)
+	check(0x1.8p-75, 0x1.8p-75, -0x1p-149)
+	check(3, 0x1p-149, -0x1p-148)
 }
