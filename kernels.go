@@ -33,6 +33,11 @@ const EnvKernels = "SPIKESSM_KERNELS"
 type ScanParams struct {
 	N                               int
 	ARe, AIm, BRe, BIm, CRe, CIm, D []float32
+
+	// unitB is set by PackScan when b is exactly 1 + 0i in every lane and mode
+	// (converters fold b into c): variants may then skip the b·u products.
+	// Parameters built or changed by hand leave it false, which is always valid.
+	unitB bool
 }
 
 // ResetMode selects how a spiking neuron's membrane is reset after a spike.
@@ -307,11 +312,20 @@ func Untile(dst, src []float32, T, H, block int) {
 
 // PackScan packs per-channel S4D parameters, each (H, N) row-major, and d (H)
 // (nil means zero) into ceil(H/Lanes) blocks of [N][Lanes] parameters.
-// Padding lanes are zero, so their output and state stay zero. It panics if
-// a slice is shorter than H·N (d: H); callers validate shapes first.
+// Padding lanes are zero, so their output and state stay zero (when every b
+// is exactly 1 + 0i, padding lanes get b = 1 too, and their state stays zero
+// as long as their input does, as Tile writes it). It panics if a slice is
+// shorter than H·N (d: H); callers validate shapes first.
 func PackScan(aRe, aIm, bRe, bIm, cRe, cIm []float32, d []float32, H, N int) []ScanParams {
 	nb := (H + Lanes - 1) / Lanes
 	out := make([]ScanParams, nb)
+	unit := H*N > 0
+	for i := range H * N {
+		if bRe[i] != 1 || bIm[i] != 0 {
+			unit = false
+			break
+		}
+	}
 	src := [6][]float32{aRe, aIm, bRe, bIm, cRe, cIm}
 	for b := range out {
 		var dst [6][]float32
@@ -333,7 +347,12 @@ func PackScan(aRe, aIm, bRe, bIm, cRe, cIm []float32, d []float32, H, N int) []S
 				dd[l] = d[h]
 			}
 		}
-		out[b] = ScanParams{N: N, ARe: dst[0], AIm: dst[1], BRe: dst[2], BIm: dst[3], CRe: dst[4], CIm: dst[5], D: dd}
+		if unit {
+			for i := range dst[2] {
+				dst[2][i] = 1
+			}
+		}
+		out[b] = ScanParams{N: N, ARe: dst[0], AIm: dst[1], BRe: dst[2], BIm: dst[3], CRe: dst[4], CIm: dst[5], D: dd, unitB: unit}
 	}
 	return out
 }

@@ -71,6 +71,10 @@ func callScan(k asmKernel, a *scanArgs) {
 		scanSpikesAVX512(a)
 	case kScanAVX2:
 		scanAVX2(a)
+	case kScanUnitAVX512:
+		scanUnitAVX512(a)
+	case kScanUnitAVX2:
+		scanUnitAVX2(a)
 	default:
 		panic("spikessm: bad scan kernel")
 	}
@@ -151,13 +155,13 @@ func archKernels() []*Kernels {
 	var ks []*Kernels
 	if hasAVX512() {
 		ks = append(ks, asmKernels(VariantAVX512, asmImpl{
-			scan: kScanAVX512, scanSpikes: kScanSpikesAVX512, neuron: kNeuronAVX2, neuron4: kNeuron4AVX512, group: 4, spike: kSpikeAccumAVX512, gemm: kGemmAVX512,
+			scan: kScanAVX512, scanUnit: kScanUnitAVX512, scanSpikes: kScanSpikesAVX512, neuron: kNeuronAVX2, neuron4: kNeuron4AVX512, group: 4, spike: kSpikeAccumAVX512, gemm: kGemmAVX512,
 			glu: kGLUAVX512, gluTail: true, width: 16, gemmWide: 64, sdn: kSDNAVX512, gelu: kGELUAVX512, layerNorm: kLayerNormAVX512, add: kAddAVX512,
 		}))
 	}
 	if hasAVX2() {
 		ks = append(ks, asmKernels(VariantAVX2, asmImpl{
-			scan: kScanAVX2, neuron: kNeuronAVX2, neuron4: kNeuron2AVX2, group: 2, spike: kSpikeAccumAVX2, gemm: kGemmAVX2,
+			scan: kScanAVX2, scanUnit: kScanUnitAVX2, neuron: kNeuronAVX2, neuron4: kNeuron2AVX2, group: 2, spike: kSpikeAccumAVX2, gemm: kGemmAVX2,
 			glu: kGLUAVX2, width: 8, gemmWide: 16, sdn: kSDNAVX2, gelu: kGELUAVX2, layerNorm: kLayerNormAVX2, add: kAddAVX2,
 		}))
 	}

@@ -50,14 +50,16 @@ func BenchmarkScan(b *testing.B) {
 	for _, k := range variants(b) {
 		for _, H := range []int{256, 1024} {
 			for _, N := range []int{16, 64} {
-				T := 256
-				name := fmt.Sprintf("impl=%s/H=%d/N=%d/T=%d", k.Name, H, N, T)
-				b.Run(name, func(b *testing.B) {
-					if k.Name == VariantGeneric && H*N > 256*16 && testing.Short() {
-						b.Skip("generic at this size is slow")
-					}
-					benchScan(b, k, H, N, T, false)
-				})
+				for _, unit := range []bool{false, true} {
+					T := 256
+					name := fmt.Sprintf("impl=%s/H=%d/N=%d/T=%d/unitB=%v", k.Name, H, N, T, unit)
+					b.Run(name, func(b *testing.B) {
+						if k.Name == VariantGeneric && H*N > 256*16 && testing.Short() {
+							b.Skip("generic at this size is slow")
+						}
+						benchScan(b, k, H, N, T, false, unit)
+					})
+				}
 			}
 		}
 	}
@@ -67,12 +69,14 @@ func BenchmarkScanSpikes(b *testing.B) {
 	for _, k := range variants(b) {
 		H, N, T := 256, 64, 256
 		b.Run(fmt.Sprintf("impl=%s/H=%d/N=%d/T=%d", k.Name, H, N, T), func(b *testing.B) {
-			benchScan(b, k, H, N, T, true)
+			benchScan(b, k, H, N, T, true, false)
 		})
 	}
 }
 
-func benchScan(b *testing.B, k *Kernels, H, N, T int, spikes bool) {
+// benchScan times Scan (or ScanSpikes) over H/Lanes blocks; unitB: b = 1 + 0i
+// (the unit-b kernels).
+func benchScan(b *testing.B, k *Kernels, H, N, T int, spikes, unitB bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	nb := H / Lanes
 	ps := make([]*ScanParams, nb)
@@ -82,6 +86,9 @@ func benchScan(b *testing.B, k *Kernels, H, N, T int, spikes bool) {
 	xr, xi := make([][]float32, nb), make([][]float32, nb)
 	for i := range nb {
 		ps[i] = randScan(rng, N, 0.99)
+		if unitB {
+			setUnitB(ps[i])
+		}
 		us[i] = randSlice(rng, T*Lanes)
 		ms[i] = make([]uint16, T)
 		for t := range ms[i] {

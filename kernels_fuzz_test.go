@@ -55,6 +55,9 @@ func FuzzScan(f *testing.F) {
 		for l := range Lanes {
 			p.D[l] = at(7*N*Lanes + l)
 		}
+		if len(data) > 0 && data[0]&1 == 1 {
+			setUnitB(p) // the unit-b kernels
+		}
 		u := make([]float32, T*Lanes)
 		for i := range u {
 			u[i] = at(3 + 5*i)

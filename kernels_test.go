@@ -217,6 +217,25 @@ func TestPackScanAndSpikes(t *testing.T) {
 			}
 		}
 	}
+	for _, p := range ps {
+		require.False(t, p.unitB, "b is not 1")
+	}
+	// b exactly 1 + 0i everywhere: unitB, padding lanes get b = 1 too.
+	ones := make([]float32, H*N)
+	for i := range ones {
+		ones[i] = 1
+	}
+	ps = PackScan(mk(0), mk(1000), ones, make([]float32, H*N), mk(4000), mk(5000), d, H, N)
+	for _, p := range ps {
+		require.True(t, p.unitB)
+		for i := range p.BRe {
+			require.Equal(t, float32(1), p.BRe[i])
+			require.Zero(t, p.BIm[i])
+		}
+	}
+	ones[7] = math.Nextafter32(1, 2)
+	ps = PackScan(mk(0), mk(1000), ones, make([]float32, H*N), mk(4000), mk(5000), d, H, N)
+	require.False(t, ps[0].unitB, "one b off by an ulp")
 	s := make([]float32, 130)
 	for i := range s {
 		if i%3 == 0 || i == 129 {
@@ -246,6 +265,14 @@ func randScan(rng *rand.Rand, N int, rmax float64) *ScanParams {
 		p.D[l] = float32(rng.NormFloat64())
 	}
 	return p
+}
+
+// setUnitB makes b = 1 + 0i everywhere and marks p as PackScan would.
+func setUnitB(p *ScanParams) {
+	for i := range p.BRe {
+		p.BRe[i], p.BIm[i] = 1, 0
+	}
+	p.unitB = true
 }
 
 // scanScale runs the recurrence in float64 from the given state and returns,
@@ -298,11 +325,14 @@ func TestScanVariants(t *testing.T) {
 		t.Run(string(k.Name), func(t *testing.T) {
 			worst := 0.0
 			for _, N := range []int{0, 1, 3, 4, 5, 8, 17} {
-				for _, T := range scanLengths() {
+				for ti, T := range scanLengths() {
 					if N >= 8 && T > 67 && testing.Short() {
 						continue
 					}
 					p := randScan(rng, N, 0.999)
+					if ti%2 == 1 {
+						setUnitB(p) // every other length: the unit-b kernels
+					}
 					u := make([]float32, T*Lanes)
 					for i := range u {
 						u[i] = float32(rng.NormFloat64())
