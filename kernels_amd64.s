@@ -529,6 +529,18 @@ scan2_next:
 scan2_ret:
 	RET
 
+// flushbits: exponent bits 6 and 7 of a float32. The neuron kernels flush a
+// state value v to +0 when v & flushbits == 0, i.e. |v| < 2^-63 (NeuronFlush).
+DATA flushbits<>+0(SB)/4, $0x60000000
+DATA flushbits<>+4(SB)/4, $0x60000000
+DATA flushbits<>+8(SB)/4, $0x60000000
+DATA flushbits<>+12(SB)/4, $0x60000000
+DATA flushbits<>+16(SB)/4, $0x60000000
+DATA flushbits<>+20(SB)/4, $0x60000000
+DATA flushbits<>+24(SB)/4, $0x60000000
+DATA flushbits<>+28(SB)/4, $0x60000000
+GLOBL flushbits<>(SB), RODATA|NOPTR, $32
+
 // func neuronAVX2(a *neuronArgs)
 TEXT ·neuronAVX2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), DI
@@ -572,6 +584,11 @@ n2_m0:
 	VANDPS Y6, Y7, Y1
 	VMULPS 192(SI), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMULPS 96(SI), Y4, Y9
 	VSUBPS Y9, Y3, Y9
 	VMULPS 32(SI), Y9, Y9
@@ -582,6 +599,11 @@ n2_m0:
 	VANDPS Y6, Y9, Y4
 	VMULPS 224(SI), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	TESTQ R9, R9
 	JZ n2_m0_nos
 	VMOVUPS Y1, (R9)
@@ -612,6 +634,11 @@ n2_m1:
 	VANDPS Y6, Y7, Y1
 	VMULPS 192(SI), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMULPS 96(SI), Y4, Y9
 	VSUBPS Y9, Y3, Y9
 	VMULPS 32(SI), Y9, Y9
@@ -622,6 +649,11 @@ n2_m1:
 	VANDPS Y6, Y9, Y4
 	VMULPS 224(SI), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	TESTQ R9, R9
 	JZ n2_m1_nos
 	VMOVUPS Y1, (R9)
@@ -652,6 +684,11 @@ n2_m2:
 	VANDPS Y6, Y7, Y1
 	VMULPS 192(SI), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMULPS 32(SI), Y3, Y9
 	VSUBPS Y4, Y6, Y10
 	VMULPS Y10, Y9, Y9
@@ -662,6 +699,11 @@ n2_m2:
 	VANDPS Y6, Y9, Y4
 	VMULPS 224(SI), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	TESTQ R9, R9
 	JZ n2_m2_nos
 	VMOVUPS Y1, (R9)
@@ -692,6 +734,11 @@ n2_m3:
 	VANDPS Y6, Y7, Y1
 	VMULPS 192(SI), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMULPS 32(SI), Y3, Y9
 	VSUBPS Y4, Y6, Y10
 	VMULPS Y10, Y9, Y9
@@ -702,6 +749,11 @@ n2_m3:
 	VANDPS Y6, Y9, Y4
 	VMULPS 224(SI), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	TESTQ R9, R9
 	JZ n2_m3_nos
 	VMOVUPS Y1, (R9)
@@ -730,6 +782,11 @@ n2_m4:
 	VANDPS Y6, Y7, Y1
 	VMULPS 192(SI), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMULPS 32(SI), Y3, Y9
 	VADDPS 32(R8), Y9, Y9
 	VMULPS 160(SI), Y5, Y10
@@ -738,6 +795,11 @@ n2_m4:
 	VANDPS Y6, Y9, Y4
 	VMULPS 224(SI), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	TESTQ R9, R9
 	JZ n2_m4_nos
 	VMOVUPS Y1, (R9)
@@ -766,6 +828,11 @@ n2_m5:
 	VANDPS Y6, Y7, Y1
 	VMULPS 192(SI), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMULPS 32(SI), Y3, Y9
 	VADDPS 32(R8), Y9, Y9
 	VMULPS 160(SI), Y5, Y10
@@ -774,6 +841,11 @@ n2_m5:
 	VANDPS Y6, Y9, Y4
 	VMULPS 224(SI), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	TESTQ R9, R9
 	JZ n2_m5_nos
 	VMOVUPS Y1, (R9)
@@ -1744,6 +1816,7 @@ TEXT ·neuron4AVX512(SB), NOSPLIT, $0-8
 	MOVQ 64(DI), R13
 	LEAQ (R13)(R13*2), R14
 	VBROADCASTSS one32<>(SB), Z24
+	VPBROADCASTD flushbits<>(SB), Z25
 	VMOVUPS 0(SI), Z0
 	VMOVUPS 64(SI), Z4
 	VMOVUPS 128(SI), Z8
@@ -1803,6 +1876,15 @@ n4_m0:
 	VMOVAPS.Z Z24, K2, Z5
 	VMOVAPS.Z Z24, K3, Z6
 	VMOVAPS.Z Z24, K4, Z7
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z0, K5
+	VPTESTMD Z25, Z1, K6
+	VPTESTMD Z25, Z2, K7
+	VMOVAPS.Z Z0, K5, Z0
+	VMOVAPS.Z Z1, K6, Z1
+	VMOVAPS.Z Z2, K7, Z2
+	VPTESTMD Z25, Z3, K5
+	VMOVAPS.Z Z3, K5, Z3
 	VMULPS 192(DX), Z8, Z8
 	VMULPS 452(DX), Z9, Z9
 	VMULPS 712(DX), Z10, Z10
@@ -1811,6 +1893,15 @@ n4_m0:
 	VADDPS Z5, Z9, Z9
 	VADDPS Z6, Z10, Z10
 	VADDPS Z7, Z11, Z11
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z8, K5
+	VPTESTMD Z25, Z9, K6
+	VPTESTMD Z25, Z10, K7
+	VMOVAPS.Z Z8, K5, Z8
+	VMOVAPS.Z Z9, K6, Z9
+	VMOVAPS.Z Z10, K7, Z10
+	VPTESTMD Z25, Z11, K5
+	VMOVAPS.Z Z11, K5, Z11
 	TESTQ R9, R9
 	JZ n4_m0_nos
 	VMOVUPS Z4, (R9)
@@ -1868,6 +1959,15 @@ n4_m1:
 	VMOVAPS.Z Z24, K2, Z5
 	VMOVAPS.Z Z24, K3, Z6
 	VMOVAPS.Z Z24, K4, Z7
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z0, K5
+	VPTESTMD Z25, Z1, K6
+	VPTESTMD Z25, Z2, K7
+	VMOVAPS.Z Z0, K5, Z0
+	VMOVAPS.Z Z1, K6, Z1
+	VMOVAPS.Z Z2, K7, Z2
+	VPTESTMD Z25, Z3, K5
+	VMOVAPS.Z Z3, K5, Z3
 	VMULPS 192(DX), Z8, Z8
 	VMULPS 452(DX), Z9, Z9
 	VMULPS 712(DX), Z10, Z10
@@ -1876,6 +1976,15 @@ n4_m1:
 	VADDPS Z5, Z9, Z9
 	VADDPS Z6, Z10, Z10
 	VADDPS Z7, Z11, Z11
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z8, K5
+	VPTESTMD Z25, Z9, K6
+	VPTESTMD Z25, Z10, K7
+	VMOVAPS.Z Z8, K5, Z8
+	VMOVAPS.Z Z9, K6, Z9
+	VMOVAPS.Z Z10, K7, Z10
+	VPTESTMD Z25, Z11, K5
+	VMOVAPS.Z Z11, K5, Z11
 	TESTQ R9, R9
 	JZ n4_m1_nos
 	VMOVUPS Z4, (R9)
@@ -1933,6 +2042,15 @@ n4_m2:
 	VMOVAPS.Z Z24, K2, Z5
 	VMOVAPS.Z Z24, K3, Z6
 	VMOVAPS.Z Z24, K4, Z7
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z0, K5
+	VPTESTMD Z25, Z1, K6
+	VPTESTMD Z25, Z2, K7
+	VMOVAPS.Z Z0, K5, Z0
+	VMOVAPS.Z Z1, K6, Z1
+	VMOVAPS.Z Z2, K7, Z2
+	VPTESTMD Z25, Z3, K5
+	VMOVAPS.Z Z3, K5, Z3
 	VMULPS 192(DX), Z8, Z8
 	VMULPS 452(DX), Z9, Z9
 	VMULPS 712(DX), Z10, Z10
@@ -1941,6 +2059,15 @@ n4_m2:
 	VADDPS Z5, Z9, Z9
 	VADDPS Z6, Z10, Z10
 	VADDPS Z7, Z11, Z11
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z8, K5
+	VPTESTMD Z25, Z9, K6
+	VPTESTMD Z25, Z10, K7
+	VMOVAPS.Z Z8, K5, Z8
+	VMOVAPS.Z Z9, K6, Z9
+	VMOVAPS.Z Z10, K7, Z10
+	VPTESTMD Z25, Z11, K5
+	VMOVAPS.Z Z11, K5, Z11
 	TESTQ R9, R9
 	JZ n4_m2_nos
 	VMOVUPS Z4, (R9)
@@ -1998,6 +2125,15 @@ n4_m3:
 	VMOVAPS.Z Z24, K2, Z5
 	VMOVAPS.Z Z24, K3, Z6
 	VMOVAPS.Z Z24, K4, Z7
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z0, K5
+	VPTESTMD Z25, Z1, K6
+	VPTESTMD Z25, Z2, K7
+	VMOVAPS.Z Z0, K5, Z0
+	VMOVAPS.Z Z1, K6, Z1
+	VMOVAPS.Z Z2, K7, Z2
+	VPTESTMD Z25, Z3, K5
+	VMOVAPS.Z Z3, K5, Z3
 	VMULPS 192(DX), Z8, Z8
 	VMULPS 452(DX), Z9, Z9
 	VMULPS 712(DX), Z10, Z10
@@ -2006,6 +2142,15 @@ n4_m3:
 	VADDPS Z5, Z9, Z9
 	VADDPS Z6, Z10, Z10
 	VADDPS Z7, Z11, Z11
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z8, K5
+	VPTESTMD Z25, Z9, K6
+	VPTESTMD Z25, Z10, K7
+	VMOVAPS.Z Z8, K5, Z8
+	VMOVAPS.Z Z9, K6, Z9
+	VMOVAPS.Z Z10, K7, Z10
+	VPTESTMD Z25, Z11, K5
+	VMOVAPS.Z Z11, K5, Z11
 	TESTQ R9, R9
 	JZ n4_m3_nos
 	VMOVUPS Z4, (R9)
@@ -2055,6 +2200,15 @@ n4_m4:
 	VMOVAPS.Z Z24, K2, Z5
 	VMOVAPS.Z Z24, K3, Z6
 	VMOVAPS.Z Z24, K4, Z7
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z0, K5
+	VPTESTMD Z25, Z1, K6
+	VPTESTMD Z25, Z2, K7
+	VMOVAPS.Z Z0, K5, Z0
+	VMOVAPS.Z Z1, K6, Z1
+	VMOVAPS.Z Z2, K7, Z2
+	VPTESTMD Z25, Z3, K5
+	VMOVAPS.Z Z3, K5, Z3
 	VMULPS 192(DX), Z8, Z8
 	VMULPS 452(DX), Z9, Z9
 	VMULPS 712(DX), Z10, Z10
@@ -2063,6 +2217,15 @@ n4_m4:
 	VADDPS Z5, Z9, Z9
 	VADDPS Z6, Z10, Z10
 	VADDPS Z7, Z11, Z11
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z8, K5
+	VPTESTMD Z25, Z9, K6
+	VPTESTMD Z25, Z10, K7
+	VMOVAPS.Z Z8, K5, Z8
+	VMOVAPS.Z Z9, K6, Z9
+	VMOVAPS.Z Z10, K7, Z10
+	VPTESTMD Z25, Z11, K5
+	VMOVAPS.Z Z11, K5, Z11
 	TESTQ R9, R9
 	JZ n4_m4_nos
 	VMOVUPS Z4, (R9)
@@ -2112,6 +2275,15 @@ n4_m5:
 	VMOVAPS.Z Z24, K2, Z5
 	VMOVAPS.Z Z24, K3, Z6
 	VMOVAPS.Z Z24, K4, Z7
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z0, K5
+	VPTESTMD Z25, Z1, K6
+	VPTESTMD Z25, Z2, K7
+	VMOVAPS.Z Z0, K5, Z0
+	VMOVAPS.Z Z1, K6, Z1
+	VMOVAPS.Z Z2, K7, Z2
+	VPTESTMD Z25, Z3, K5
+	VMOVAPS.Z Z3, K5, Z3
 	VMULPS 192(DX), Z8, Z8
 	VMULPS 452(DX), Z9, Z9
 	VMULPS 712(DX), Z10, Z10
@@ -2120,6 +2292,15 @@ n4_m5:
 	VADDPS Z5, Z9, Z9
 	VADDPS Z6, Z10, Z10
 	VADDPS Z7, Z11, Z11
+	// Flush (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VPTESTMD Z25, Z8, K5
+	VPTESTMD Z25, Z9, K6
+	VPTESTMD Z25, Z10, K7
+	VMOVAPS.Z Z8, K5, Z8
+	VMOVAPS.Z Z9, K6, Z9
+	VMOVAPS.Z Z10, K7, Z10
+	VPTESTMD Z25, Z11, K5
+	VMOVAPS.Z Z11, K5, Z11
 	TESTQ R9, R9
 	JZ n4_m5_nos
 	VMOVUPS Z4, (R9)
@@ -2215,6 +2396,11 @@ n22_m0:
 	VANDPS Y12, Y15, Y1
 	VMULPS 192(DX), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMOVMSKPS Y15, AX
 	ORQ AX, R12
 	VMULPS 96(DX), Y4, Y13
@@ -2227,6 +2413,11 @@ n22_m0:
 	VANDPS Y12, Y15, Y4
 	VMULPS 224(DX), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R12
@@ -2240,6 +2431,11 @@ n22_m0:
 	VANDPS Y12, Y15, Y7
 	VMULPS 452(DX), Y8, Y8
 	VADDPS Y7, Y8, Y8
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y6, Y13
+	VPAND flushbits<>(SB), Y8, Y14
+	VPSIGND Y13, Y6, Y6
+	VPSIGND Y14, Y8, Y8
 	VMOVMSKPS Y15, AX
 	ORQ AX, R15
 	VMULPS 356(DX), Y10, Y13
@@ -2252,6 +2448,11 @@ n22_m0:
 	VANDPS Y12, Y15, Y10
 	VMULPS 484(DX), Y11, Y11
 	VADDPS Y10, Y11, Y11
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y9, Y13
+	VPAND flushbits<>(SB), Y11, Y14
+	VPSIGND Y13, Y9, Y9
+	VPSIGND Y14, Y11, Y11
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R15
@@ -2286,6 +2487,11 @@ n22_m1:
 	VANDPS Y12, Y15, Y1
 	VMULPS 192(DX), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMOVMSKPS Y15, AX
 	ORQ AX, R12
 	VMULPS 96(DX), Y4, Y13
@@ -2298,6 +2504,11 @@ n22_m1:
 	VANDPS Y12, Y15, Y4
 	VMULPS 224(DX), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R12
@@ -2311,6 +2522,11 @@ n22_m1:
 	VANDPS Y12, Y15, Y7
 	VMULPS 452(DX), Y8, Y8
 	VADDPS Y7, Y8, Y8
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y6, Y13
+	VPAND flushbits<>(SB), Y8, Y14
+	VPSIGND Y13, Y6, Y6
+	VPSIGND Y14, Y8, Y8
 	VMOVMSKPS Y15, AX
 	ORQ AX, R15
 	VMULPS 356(DX), Y10, Y13
@@ -2323,6 +2539,11 @@ n22_m1:
 	VANDPS Y12, Y15, Y10
 	VMULPS 484(DX), Y11, Y11
 	VADDPS Y10, Y11, Y11
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y9, Y13
+	VPAND flushbits<>(SB), Y11, Y14
+	VPSIGND Y13, Y9, Y9
+	VPSIGND Y14, Y11, Y11
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R15
@@ -2357,6 +2578,11 @@ n22_m2:
 	VANDPS Y12, Y15, Y1
 	VMULPS 192(DX), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMOVMSKPS Y15, AX
 	ORQ AX, R12
 	VMULPS 32(DX), Y3, Y13
@@ -2369,6 +2595,11 @@ n22_m2:
 	VANDPS Y12, Y15, Y4
 	VMULPS 224(DX), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R12
@@ -2382,6 +2613,11 @@ n22_m2:
 	VANDPS Y12, Y15, Y7
 	VMULPS 452(DX), Y8, Y8
 	VADDPS Y7, Y8, Y8
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y6, Y13
+	VPAND flushbits<>(SB), Y8, Y14
+	VPSIGND Y13, Y6, Y6
+	VPSIGND Y14, Y8, Y8
 	VMOVMSKPS Y15, AX
 	ORQ AX, R15
 	VMULPS 292(DX), Y9, Y13
@@ -2394,6 +2630,11 @@ n22_m2:
 	VANDPS Y12, Y15, Y10
 	VMULPS 484(DX), Y11, Y11
 	VADDPS Y10, Y11, Y11
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y9, Y13
+	VPAND flushbits<>(SB), Y11, Y14
+	VPSIGND Y13, Y9, Y9
+	VPSIGND Y14, Y11, Y11
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R15
@@ -2428,6 +2669,11 @@ n22_m3:
 	VANDPS Y12, Y15, Y1
 	VMULPS 192(DX), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMOVMSKPS Y15, AX
 	ORQ AX, R12
 	VMULPS 32(DX), Y3, Y13
@@ -2440,6 +2686,11 @@ n22_m3:
 	VANDPS Y12, Y15, Y4
 	VMULPS 224(DX), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R12
@@ -2453,6 +2704,11 @@ n22_m3:
 	VANDPS Y12, Y15, Y7
 	VMULPS 452(DX), Y8, Y8
 	VADDPS Y7, Y8, Y8
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y6, Y13
+	VPAND flushbits<>(SB), Y8, Y14
+	VPSIGND Y13, Y6, Y6
+	VPSIGND Y14, Y8, Y8
 	VMOVMSKPS Y15, AX
 	ORQ AX, R15
 	VMULPS 292(DX), Y9, Y13
@@ -2465,6 +2721,11 @@ n22_m3:
 	VANDPS Y12, Y15, Y10
 	VMULPS 484(DX), Y11, Y11
 	VADDPS Y10, Y11, Y11
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y9, Y13
+	VPAND flushbits<>(SB), Y11, Y14
+	VPSIGND Y13, Y9, Y9
+	VPSIGND Y14, Y11, Y11
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R15
@@ -2497,6 +2758,11 @@ n22_m4:
 	VANDPS Y12, Y15, Y1
 	VMULPS 192(DX), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMOVMSKPS Y15, AX
 	ORQ AX, R12
 	VMULPS 32(DX), Y3, Y13
@@ -2507,6 +2773,11 @@ n22_m4:
 	VANDPS Y12, Y15, Y4
 	VMULPS 224(DX), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R12
@@ -2518,6 +2789,11 @@ n22_m4:
 	VANDPS Y12, Y15, Y7
 	VMULPS 452(DX), Y8, Y8
 	VADDPS Y7, Y8, Y8
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y6, Y13
+	VPAND flushbits<>(SB), Y8, Y14
+	VPSIGND Y13, Y6, Y6
+	VPSIGND Y14, Y8, Y8
 	VMOVMSKPS Y15, AX
 	ORQ AX, R15
 	VMULPS 292(DX), Y9, Y13
@@ -2528,6 +2804,11 @@ n22_m4:
 	VANDPS Y12, Y15, Y10
 	VMULPS 484(DX), Y11, Y11
 	VADDPS Y10, Y11, Y11
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y9, Y13
+	VPAND flushbits<>(SB), Y11, Y14
+	VPSIGND Y13, Y9, Y9
+	VPSIGND Y14, Y11, Y11
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R15
@@ -2560,6 +2841,11 @@ n22_m5:
 	VANDPS Y12, Y15, Y1
 	VMULPS 192(DX), Y2, Y2
 	VADDPS Y1, Y2, Y2
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y0, Y13
+	VPAND flushbits<>(SB), Y2, Y14
+	VPSIGND Y13, Y0, Y0
+	VPSIGND Y14, Y2, Y2
 	VMOVMSKPS Y15, AX
 	ORQ AX, R12
 	VMULPS 32(DX), Y3, Y13
@@ -2570,6 +2856,11 @@ n22_m5:
 	VANDPS Y12, Y15, Y4
 	VMULPS 224(DX), Y5, Y5
 	VADDPS Y4, Y5, Y5
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y3, Y13
+	VPAND flushbits<>(SB), Y5, Y14
+	VPSIGND Y13, Y3, Y3
+	VPSIGND Y14, Y5, Y5
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R12
@@ -2581,6 +2872,11 @@ n22_m5:
 	VANDPS Y12, Y15, Y7
 	VMULPS 452(DX), Y8, Y8
 	VADDPS Y7, Y8, Y8
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y6, Y13
+	VPAND flushbits<>(SB), Y8, Y14
+	VPSIGND Y13, Y6, Y6
+	VPSIGND Y14, Y8, Y8
 	VMOVMSKPS Y15, AX
 	ORQ AX, R15
 	VMULPS 292(DX), Y9, Y13
@@ -2591,6 +2887,11 @@ n22_m5:
 	VANDPS Y12, Y15, Y10
 	VMULPS 484(DX), Y11, Y11
 	VADDPS Y10, Y11, Y11
+	// Flush m and r (|v| < 2^-63 -> +0): sign(v & 0x60000000) is 0 or +.
+	VPAND flushbits<>(SB), Y9, Y13
+	VPAND flushbits<>(SB), Y11, Y14
+	VPSIGND Y13, Y9, Y9
+	VPSIGND Y14, Y11, Y11
 	VMOVMSKPS Y15, AX
 	SHLQ $8, AX
 	ORQ AX, R15

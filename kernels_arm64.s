@@ -241,6 +241,8 @@ TEXT ·neuronNEON(SB), NOSPLIT, $0-8
 	CBZ R1, nn_ret
 	FMOVS $1.0, F14
 	VDUP V14.S[0], V14.S4
+	MOVD $0x60000000, R7 // exponent bits 6 and 7: the state flush (NeuronFlush)
+	VDUP R7, V23.S4
 	MOVD $lanebits<>(SB), R2
 	VLD1 (R2), [V15.S4, V16.S4]
 	MOVD $0, R14
@@ -306,6 +308,11 @@ nn_m0:
 	VAND V14.B16, V19.B16, V10.B16
 	WORD $0x6e2cdccc // FMUL V12.4S, V6.4S, V12.4S
 	WORD $0x4e2ad58c // FADD V12.4S, V12.4S, V10.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V8.S4, V24.S4
+	VCMTST V23.S4, V12.S4, V25.S4
+	VAND V24.B16, V8.B16, V8.B16
+	VAND V25.B16, V12.B16, V12.B16
 	WORD $0x6e2bdc74 // FMUL V20.4S, V3.4S, V11.4S
 	WORD $0x4eb4d534 // FSUB V20.4S, V9.4S, V20.4S
 	WORD $0x6e34dc34 // FMUL V20.4S, V1.4S, V20.4S
@@ -316,6 +323,11 @@ nn_m0:
 	VAND V14.B16, V20.B16, V11.B16
 	WORD $0x6e2ddced // FMUL V13.4S, V7.4S, V13.4S
 	WORD $0x4e2bd5ad // FADD V13.4S, V13.4S, V11.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V9.S4, V26.S4
+	VCMTST V23.S4, V13.S4, V27.S4
+	VAND V26.B16, V9.B16, V9.B16
+	VAND V27.B16, V13.B16, V13.B16
 	ADD $32, R8, R8
 	CBZ R9, nn_m0_nos
 	VST1 [V10.S4, V11.S4], (R9)
@@ -345,6 +357,11 @@ nn_m1:
 	VAND V14.B16, V19.B16, V10.B16
 	WORD $0x6e2cdccc // FMUL V12.4S, V6.4S, V12.4S
 	WORD $0x4e2ad58c // FADD V12.4S, V12.4S, V10.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V8.S4, V24.S4
+	VCMTST V23.S4, V12.S4, V25.S4
+	VAND V24.B16, V8.B16, V8.B16
+	VAND V25.B16, V12.B16, V12.B16
 	WORD $0x6e2bdc74 // FMUL V20.4S, V3.4S, V11.4S
 	WORD $0x4eb4d534 // FSUB V20.4S, V9.4S, V20.4S
 	WORD $0x6e34dc34 // FMUL V20.4S, V1.4S, V20.4S
@@ -355,6 +372,11 @@ nn_m1:
 	VAND V14.B16, V20.B16, V11.B16
 	WORD $0x6e2ddced // FMUL V13.4S, V7.4S, V13.4S
 	WORD $0x4e2bd5ad // FADD V13.4S, V13.4S, V11.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V9.S4, V26.S4
+	VCMTST V23.S4, V13.S4, V27.S4
+	VAND V26.B16, V9.B16, V9.B16
+	VAND V27.B16, V13.B16, V13.B16
 	ADD $32, R8, R8
 	CBZ R9, nn_m1_nos
 	VST1 [V10.S4, V11.S4], (R9)
@@ -384,6 +406,11 @@ nn_m2:
 	VAND V14.B16, V19.B16, V10.B16
 	WORD $0x6e2cdccc // FMUL V12.4S, V6.4S, V12.4S
 	WORD $0x4e2ad58c // FADD V12.4S, V12.4S, V10.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V8.S4, V24.S4
+	VCMTST V23.S4, V12.S4, V25.S4
+	VAND V24.B16, V8.B16, V8.B16
+	VAND V25.B16, V12.B16, V12.B16
 	WORD $0x6e29dc34 // FMUL V20.4S, V1.4S, V9.4S
 	WORD $0x4eabd5d6 // FSUB V22.4S, V14.4S, V11.4S
 	WORD $0x6e36de94 // FMUL V20.4S, V20.4S, V22.4S
@@ -394,6 +421,11 @@ nn_m2:
 	VAND V14.B16, V20.B16, V11.B16
 	WORD $0x6e2ddced // FMUL V13.4S, V7.4S, V13.4S
 	WORD $0x4e2bd5ad // FADD V13.4S, V13.4S, V11.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V9.S4, V26.S4
+	VCMTST V23.S4, V13.S4, V27.S4
+	VAND V26.B16, V9.B16, V9.B16
+	VAND V27.B16, V13.B16, V13.B16
 	ADD $32, R8, R8
 	CBZ R9, nn_m2_nos
 	VST1 [V10.S4, V11.S4], (R9)
@@ -423,6 +455,11 @@ nn_m3:
 	VAND V14.B16, V19.B16, V10.B16
 	WORD $0x6e2cdccc // FMUL V12.4S, V6.4S, V12.4S
 	WORD $0x4e2ad58c // FADD V12.4S, V12.4S, V10.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V8.S4, V24.S4
+	VCMTST V23.S4, V12.S4, V25.S4
+	VAND V24.B16, V8.B16, V8.B16
+	VAND V25.B16, V12.B16, V12.B16
 	WORD $0x6e29dc34 // FMUL V20.4S, V1.4S, V9.4S
 	WORD $0x4eabd5d6 // FSUB V22.4S, V14.4S, V11.4S
 	WORD $0x6e36de94 // FMUL V20.4S, V20.4S, V22.4S
@@ -433,6 +470,11 @@ nn_m3:
 	VAND V14.B16, V20.B16, V11.B16
 	WORD $0x6e2ddced // FMUL V13.4S, V7.4S, V13.4S
 	WORD $0x4e2bd5ad // FADD V13.4S, V13.4S, V11.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V9.S4, V26.S4
+	VCMTST V23.S4, V13.S4, V27.S4
+	VAND V26.B16, V9.B16, V9.B16
+	VAND V27.B16, V13.B16, V13.B16
 	ADD $32, R8, R8
 	CBZ R9, nn_m3_nos
 	VST1 [V10.S4, V11.S4], (R9)
@@ -460,6 +502,11 @@ nn_m4:
 	VAND V14.B16, V19.B16, V10.B16
 	WORD $0x6e2cdccc // FMUL V12.4S, V6.4S, V12.4S
 	WORD $0x4e2ad58c // FADD V12.4S, V12.4S, V10.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V8.S4, V24.S4
+	VCMTST V23.S4, V12.S4, V25.S4
+	VAND V24.B16, V8.B16, V8.B16
+	VAND V25.B16, V12.B16, V12.B16
 	WORD $0x6e29dc34 // FMUL V20.4S, V1.4S, V9.4S
 	WORD $0x4e32d694 // FADD V20.4S, V20.4S, V18.4S
 	WORD $0x6e2ddcb6 // FMUL V22.4S, V5.4S, V13.4S
@@ -468,6 +515,11 @@ nn_m4:
 	VAND V14.B16, V20.B16, V11.B16
 	WORD $0x6e2ddced // FMUL V13.4S, V7.4S, V13.4S
 	WORD $0x4e2bd5ad // FADD V13.4S, V13.4S, V11.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V9.S4, V26.S4
+	VCMTST V23.S4, V13.S4, V27.S4
+	VAND V26.B16, V9.B16, V9.B16
+	VAND V27.B16, V13.B16, V13.B16
 	ADD $32, R8, R8
 	CBZ R9, nn_m4_nos
 	VST1 [V10.S4, V11.S4], (R9)
@@ -495,6 +547,11 @@ nn_m5:
 	VAND V14.B16, V19.B16, V10.B16
 	WORD $0x6e2cdccc // FMUL V12.4S, V6.4S, V12.4S
 	WORD $0x4e2ad58c // FADD V12.4S, V12.4S, V10.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V8.S4, V24.S4
+	VCMTST V23.S4, V12.S4, V25.S4
+	VAND V24.B16, V8.B16, V8.B16
+	VAND V25.B16, V12.B16, V12.B16
 	WORD $0x6e29dc34 // FMUL V20.4S, V1.4S, V9.4S
 	WORD $0x4e32d694 // FADD V20.4S, V20.4S, V18.4S
 	WORD $0x6e2ddcb6 // FMUL V22.4S, V5.4S, V13.4S
@@ -503,6 +560,11 @@ nn_m5:
 	VAND V14.B16, V20.B16, V11.B16
 	WORD $0x6e2ddced // FMUL V13.4S, V7.4S, V13.4S
 	WORD $0x4e2bd5ad // FADD V13.4S, V13.4S, V11.4S
+	// Flush m and r (|v| < 2^-63 -> +0): keep lanes with exponent bit 6 or 7 set.
+	VCMTST V23.S4, V9.S4, V26.S4
+	VCMTST V23.S4, V13.S4, V27.S4
+	VAND V26.B16, V9.B16, V9.B16
+	VAND V27.B16, V13.B16, V13.B16
 	ADD $32, R8, R8
 	CBZ R9, nn_m5_nos
 	VST1 [V10.S4, V11.S4], (R9)

@@ -103,7 +103,9 @@ func scanSpikesGeneric(p *ScanParams, mask []uint16, y, xRe, xIm []float32, T in
 //	hard: m = (((τ·m_prev)·(1 − s_prev)) + x) − ρ·r_prev
 //	none: m = ((τ·m_prev) + x) − ρ·r_prev
 //
-// and then s = [m ≥ θ] (or [m > θ] when strict), r = (β·r_prev) + s.
+// and then s = [m ≥ θ] (or [m > θ] when strict), r = (β·r_prev) + s. The
+// state kept for the next step is NeuronFlush(m) and NeuronFlush(r); the
+// spike is decided on the unflushed m.
 func neuronMembrane(reset ResetMode, tau, theta, rho, mp, sp, rp, x float32) float32 {
 	switch reset {
 	case ResetSoft:
@@ -115,8 +117,26 @@ func neuronMembrane(reset ResetMode, tau, theta, rho, mp, sp, rp, x float32) flo
 	}
 }
 
+// neuronTinyBits are the exponent bits 6 and 7 of a float32 (bits 29 and 30).
+// A value with neither set has a biased exponent below 64, so a magnitude
+// below 2^-63: zeros, subnormals and the smallest normals, of either sign.
+const neuronTinyBits = 0x60000000
+
+// NeuronFlush is the flush of the SpikingNeuron state (format/OPS.md): it
+// returns +0 when |v| < 2^-63 and v otherwise (NaN and ±Inf unchanged). The
+// membrane and the refractory trace are flushed after every step, so a state
+// value is either 0 or at least 2^-63 in magnitude and its products with
+// τ, ρ, β ∈ {0} ∪ [2^-63, ∞) are never subnormal (subnormal operands and
+// results cost a microcode assist per instruction on x86).
+func NeuronFlush(v float32) float32 {
+	if math.Float32bits(v)&neuronTinyBits == 0 {
+		return 0
+	}
+	return v
+}
+
 // neuronGeneric is the definition of Neuron; see neuronMembrane for the
-// order of operations.
+// order of operations and NeuronFlush for the flush of the new state.
 func neuronGeneric(p *NeuronParams, x, s []float32, mask []uint16, st *NeuronState, T int) {
 	if T <= 0 {
 		return
@@ -138,8 +158,8 @@ func neuronGeneric(p *NeuronParams, x, s []float32, mask []uint16, st *NeuronSta
 				sv = 1
 				bitsOut |= 1 << uint(l)
 			}
-			st.R[l] = float32(p.Beta[l]*st.R[l]) + sv
-			st.M[l] = m
+			st.R[l] = NeuronFlush(float32(p.Beta[l]*st.R[l]) + sv)
+			st.M[l] = NeuronFlush(m)
 			st.S[l] = sv
 			if s != nil {
 				s[t*Lanes+l] = sv

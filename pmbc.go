@@ -32,10 +32,11 @@ func ExactInterval(st *NeuronState) NeuronInterval {
 // the upper bound of the membrane (undecided past spikes taken as 0, previous
 // interval's upper membrane, lower refractory trace) and the lower bound
 // (undecided past spikes taken as 1), with exactly the float32 operations of
-// the sequential neuron (neuronMembrane); a step whose lower bound passes the
-// threshold is decided 1, one whose upper bound fails it is decided 0, and a
-// decision is used at once by the later steps of the same chunk. Because every
-// float32 operation involved is monotone under round-to-nearest, the true
+// the sequential neuron (neuronMembrane, then NeuronFlush of the new state
+// bounds); a step whose lower bound passes the threshold is decided 1, one
+// whose upper bound fails it is decided 0, and a decision is used at once by
+// the later steps of the same chunk. Because every float32 operation involved
+// is monotone under round-to-nearest, and so is the flush, the true
 // sequential membrane always lies within the computed bounds, so a decision
 // never differs from the sequential neuron; and a step whose past is fully
 // decided (exact start interval) gets exactly the sequential membrane and is
@@ -53,7 +54,8 @@ func PMBCPassGeneric(p *NeuronParams, x, s []float32, und []uint16, iv *NeuronIn
 			for l := range Lanes {
 				m := neuronMembrane(ResetSoft, p.Tau[l], p.Theta[l], p.Rho[l], iv.MHi[l], iv.SHi[l], iv.RHi[l], x[t*Lanes+l])
 				sv := s[t*Lanes+l]
-				r := float32(p.Beta[l]*iv.RHi[l]) + sv
+				r := NeuronFlush(float32(p.Beta[l]*iv.RHi[l]) + sv)
+				m = NeuronFlush(m)
 				iv.MLo[l], iv.MHi[l], iv.SLo[l], iv.SHi[l], iv.RLo[l], iv.RHi[l] = m, m, sv, sv, r, r
 			}
 			continue
@@ -82,24 +84,12 @@ func PMBCPassGeneric(p *NeuronParams, x, s []float32, und []uint16, iv *NeuronIn
 				sLo = s[t*Lanes+l]
 				sHi = sLo
 			}
-			rLo := float32(beta*iv.RLo[l]) + sLo
-			rHi := float32(beta*iv.RHi[l]) + sHi
-			if mLo != mHi || rLo != rHi {
-				// Loosen bounds that would decay into subnormals (slow on
-				// x86): a larger upper or smaller lower bound stays valid.
-				if mHi < boundTiny && mHi > -boundTiny {
-					mHi = boundTiny
-				}
-				if mLo < boundTiny && mLo > -boundTiny {
-					mLo = -boundTiny
-				}
-				if rHi < boundTiny {
-					rHi = boundTiny
-				}
-				if rLo < boundTiny {
-					rLo = 0
-				}
-			}
+			// The state flush is monotone (non-decreasing), so flushed
+			// bounds still bound the flushed sequential state, and bound
+			// trajectories never run through subnormals either.
+			rLo := NeuronFlush(float32(beta*iv.RLo[l]) + sLo)
+			rHi := NeuronFlush(float32(beta*iv.RHi[l]) + sHi)
+			mLo, mHi = NeuronFlush(mLo), NeuronFlush(mHi)
 			iv.MLo[l], iv.MHi[l] = mLo, mHi
 			iv.SLo[l], iv.SHi[l] = sLo, sHi
 			iv.RLo[l], iv.RHi[l] = rLo, rHi
@@ -108,10 +98,6 @@ func PMBCPassGeneric(p *NeuronParams, x, s []float32, und []uint16, iv *NeuronIn
 	}
 	return undecided
 }
-
-// boundTiny is the magnitude below which inexact PMBC bounds are rounded
-// outwards, so bound trajectories never run through subnormal numbers.
-const boundTiny = 1e-30
 
 // PMBCOptions tunes PMBCWith. Zero values pick defaults.
 type PMBCOptions struct {
