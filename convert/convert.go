@@ -217,6 +217,7 @@ type conv struct {
 	nodes   []format.Node
 	notes   []string
 	meta    [][2]any
+	foldedB bool // semantics.s4d_b is set (emitS4D)
 	causal  bool
 	inputF  int
 	classes int

@@ -137,9 +137,18 @@ func (s *ssm) kernel(L int, bwd bool) [][]float64 {
 	return out
 }
 
-// emitS4D stores the discrete parameters and emits the S4D node.
+// emitS4D stores the discrete parameters and emits the S4D node. b is folded into
+// c (and c_bwd), in float64: c' = c·b, b' = 1. The layer's output is unchanged
+// (K[l] = 2·Re Σ c·a^l·b either way) and the runtime's unit-b scan kernels skip
+// the b·u products; the stored state is then x/b of the unfolded recurrence, which
+// the metadata key semantics.s4d_b records.
 func (c *conv) emitS4D(name, in, out string, s *ssm) error {
 	shape := []int64{int64(s.H), int64(s.N)}
+	s = s.foldB()
+	if !c.foldedB {
+		c.foldedB = true
+		c.setMeta("semantics.s4d_b", "folded into c: b = 1, c = c·b (computed in float64); the S4D state is x/b of the unfolded recurrence")
+	}
 	split := func(v []complex128) ([]float64, []float64) {
 		re := make([]float64, len(v))
 		im := make([]float64, len(v))
@@ -197,6 +206,24 @@ func (c *conv) emitS4D(name, in, out string, s *ssm) error {
 	}
 	c.node("S4D", name, inputs, []string{out}, attrs)
 	return nil
+}
+
+// foldB returns a copy of s with b folded into c and c_bwd (b = 1).
+func (s *ssm) foldB() *ssm {
+	f := *s
+	f.b = make([]complex128, len(s.b))
+	f.c = make([]complex128, len(s.c))
+	for i := range s.b {
+		f.b[i] = 1
+		f.c[i] = s.c[i] * s.b[i]
+	}
+	if s.cBwd != nil {
+		f.cBwd = make([]complex128, len(s.cBwd))
+		for i := range s.cBwd {
+			f.cBwd[i] = s.cBwd[i] * s.b[i]
+		}
+	}
+	return &f
 }
 
 // transform applies s4's param_transform.
