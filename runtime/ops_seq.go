@@ -553,14 +553,17 @@ func (o *spikingNeuron) scalarRow(x *execCtx, b int) {
 			default:
 				m = (float32(o.tau[j]*m) + xv) - rr
 			}
-			mo[s*c+j] = m
 			if (o.strict && m > o.theta[j]) || (!o.strict && m >= o.theta[j]) {
 				sp = 1
 			} else {
 				sp = 0
 			}
 			so[s*c+j] = sp
-			r = float32(o.beta[j]*r) + sp
+			// The spike is decided on the unflushed membrane; the state (and the m output)
+			// is flushed as in every kernel variant (spikessm.NeuronFlush, OPS.md).
+			m = spikessm.NeuronFlush(m)
+			mo[s*c+j] = m
+			r = spikessm.NeuronFlush(float32(o.beta[j]*r) + sp)
 		}
 		x.st[0][off], x.st[1][off], x.st[2][off] = m, sp, r
 	}
