@@ -68,7 +68,7 @@ func amd64() string {
 	nextT := func() int { t := tmp[nt%len(tmp)]; nt++; return t }
 	for k := 0; k < 8; k++ {
 		p("VBROADCASTSS %d(DX), Z%d", oB1+k*4, 10+k)
-		p("VBROADCASTSS %d(DX), Z%d", oB1+k*4, 18+k)
+		p("VMOVAPS Z%d, Z%d", 10+k, 18+k)
 	}
 	for j := 0; j < 8; j++ {
 		for k := 0; k < 8; k++ {
@@ -86,7 +86,7 @@ func amd64() string {
 		for kk := 0; kk < 4; kk++ {
 			k := 4*h + kk
 			p("VBROADCASTSS %d(DX), Z%d", oB2+k*4, kk)
-			p("VBROADCASTSS %d(DX), Z%d", oB2+k*4, 4+kk)
+			p("VMOVAPS Z%d, Z%d", kk, 4+kk)
 		}
 		for i := 0; i < 8; i++ {
 			for kk := 0; kk < 4; kk++ {
@@ -102,7 +102,7 @@ func amd64() string {
 		}
 		if h == 0 {
 			p("VBROADCASTSS %d(DX), Z8", oB3)
-			p("VBROADCASTSS %d(DX), Z9", oB3)
+			p("VMOVAPS Z8, Z9")
 		}
 		for kk := 0; kk < 4; kk++ {
 			k := 4*h + kk
