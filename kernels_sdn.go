@@ -30,7 +30,7 @@ type SDNParams struct {
 // as a chain of fused multiply-adds started from its bias; rounding-error
 // analysis (8 or 9 roundings per sum, relu 1-Lipschitz) gives at most
 // 6·9·2⁻²⁴·A ≈ 3.2e-6·A between the two orders; measured worst case on the
-// tests: about 4e-8·A. The 1e-37 covers subnormal underflow. A NaN tap or
+// tests: 8.3e-8·A. The 1e-37 covers subnormal underflow. A NaN tap or
 // weight gives mem NaN and s = 0 in every variant. Beyond A ≥ 1e36 an
 // intermediate may overflow to ±Inf in one order and not in the other, and
 // only the NaN rule holds. A fixed variant computes every step and lane with
