@@ -278,7 +278,7 @@ func Tile(dst, src []float32, T, H, block int) {
 		return
 	}
 	_ = dst[:T*Lanes]
-	if n == Lanes {
+	if n == Lanes && T > 0 {
 		// Whole blocks: one strided 64-byte move per step (a copy call per row costs
 		// several times the move).
 		copyRows16(dst, src[c0:], T, Lanes, H)
@@ -301,7 +301,7 @@ func Untile(dst, src []float32, T, H, block int) {
 		return
 	}
 	_ = src[:T*Lanes]
-	if n == Lanes {
+	if n == Lanes && T > 0 {
 		copyRows16(dst[c0:], src, T, H, Lanes)
 		return
 	}

@@ -7,3 +7,10 @@ package spikessm
 //
 //go:noescape
 func copyRows16Impl(dst, src *float32, rows, dstStride, srcStride int)
+
+// addRows16Impl adds rows 64-byte rows of src into dst (dst row += src row),
+// advancing by the byte strides (either may be negative). Bounds are the
+// caller's.
+//
+//go:noescape
+func addRows16Impl(dst, src *float32, rows, dstStride, srcStride int)

@@ -59,3 +59,43 @@ func FuzzCopyRows16(f *testing.F) {
 		checkCopyRows16(t, rng, int(rows%300), Lanes+int(dstExtra%100), Lanes+int(srcExtra%100))
 	})
 }
+
+func TestTileReverseAndAddReversed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, H := range []int{1, 15, 16, 17, 32, 40} {
+		for _, T := range []int{0, 1, 2, 5, 64} {
+			src := make([]float32, T*H)
+			for i := range src {
+				src[i] = rng.Float32()
+			}
+			for b := range (H + Lanes - 1) / Lanes {
+				fwd := make([]float32, T*Lanes)
+				Tile(fwd, src, T, H, b)
+				rev := make([]float32, T*Lanes+3)
+				for i := range rev {
+					rev[i] = -1
+				}
+				TileReverse(rev, src, T, H, b)
+				for tt := range T {
+					require.Equal(t, fwd[(T-1-tt)*Lanes:(T-tt)*Lanes], rev[tt*Lanes:(tt+1)*Lanes], "H %d T %d block %d t %d", H, T, b, tt)
+				}
+				require.Equal(t, []float32{-1, -1, -1}, rev[T*Lanes:], "past T·Lanes untouched")
+				// AddReversed(dst, rev) adds fwd[t] into dst[t]: the twin is a plain loop.
+				dst := make([]float32, T*Lanes)
+				for i := range dst {
+					dst[i] = rng.Float32()
+				}
+				want := make([]float32, len(dst))
+				copy(want, dst)
+				for i := range want {
+					want[i] += fwd[i]
+				}
+				AddReversed(dst, rev, T)
+				require.Equal(t, want, dst)
+			}
+		}
+	}
+	require.Panics(t, func() { AddReversed(make([]float32, 31), make([]float32, 32), 2) })
+	require.Panics(t, func() { AddReversed(make([]float32, 32), make([]float32, 31), 2) })
+	require.Panics(t, func() { TileReverse(make([]float32, 32), make([]float32, 63), 2, 32, 1) })
+}

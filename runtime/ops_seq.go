@@ -161,17 +161,12 @@ func (o *s4d) item(x *execCtx, w, i int) {
 		clear(br)
 		clear(bi)
 		clear(r[:lanes])
-		for tau := 1; tau < t; tau++ {
-			*(*[lanes]float32)(r[tau*lanes:]) = *(*[lanes]float32)(u[(t-tau)*lanes:])
+		// r[τ] = u[t−τ] for τ ≥ 1: rows t−1 … 1 of this row's input, reversed.
+		if t > 1 {
+			spikessm.TileReverse(r[lanes:], x.in[0].data[b*t*h+h:(b+1)*t*h], t-1, h, blk)
 		}
 		x.k.Scan(&o.bwd[blk], r, yb, br, bi, t)
-		for s := 0; s < t; s++ {
-			ys := (*[lanes]float32)(y[s*lanes:])
-			yr := (*[lanes]float32)(yb[(t-1-s)*lanes:])
-			for l := range ys {
-				ys[l] += yr[l]
-			}
-		}
+		spikessm.AddReversed(y, yb, t) // y[s] += yb[t−1−s]
 	}
 	spikessm.Untile(x.out[0].data[b*t*h:(b+1)*t*h], y, t, h, blk)
 }
