@@ -16,26 +16,28 @@ type SDNParams struct {
 
 // SDNTolerance bounds how far an assembly variant's Kernels.SDN may be from
 // the generic kernel (sdnGeneric, the definition). Per step and lane, with
-// x0..x7 the taps, w2x the folded W2 (sdnFold) and
+// x0..x7 the taps, w2x the folded W2 (sdnFold) and the network on absolute
+// values (no relu; 2⁻¹²² per sum covers subnormal underflow)
 //
-//	A = |B3| + Σ_k |W3[k]|·(|B2[k]| + Σ_i |w2x[k][i]|·(|B1[i]| + Σ_j |W1[i][j]·x_j|))
+//	A1[i] = 2⁻¹²² + |B1[i]| + Σ_j |W1[i][j]·x_j|
+//	A2[k] = 2⁻¹²² + |B2[k]| + Σ_i |w2x[k][i]|·A1[i]
+//	A     = 2⁻¹²² + |B3| + Σ_k |W3[k]|·A2[k]
 //
-// (the network on absolute values, no relu), whenever A < 1e36:
+// whenever A and every A1[i], A2[k] are below 1e36:
 //
-//	|mem − mem_generic| ≤ SDNTolerance·A + 1e-37
+//	|mem − mem_generic| ≤ SDNTolerance·A
 //
 // and s equals the generic spike wherever v and Threshold are finite and
-// |mem_generic + v − Threshold| > SDNTolerance·(A + |v| + |Threshold|) + 1e-37
+// |mem_generic + v − Threshold| > SDNTolerance·(A + |v| + |Threshold|)
 // (everywhere if v or Threshold is infinite). The assembly computes each sum
 // as a chain of fused multiply-adds started from its bias; rounding-error
-// analysis (8 or 9 roundings per sum, relu 1-Lipschitz) gives at most
+// analysis (at most 9 roundings per sum, relu 1-Lipschitz) gives at most
 // 6·9·2⁻²⁴·A ≈ 3.2e-6·A between the two orders; measured worst case on the
-// tests: 8.3e-8·A. The 1e-37 covers subnormal underflow. A NaN tap or
-// weight gives mem NaN and s = 0 in every variant. Beyond A ≥ 1e36 an
-// intermediate may overflow to ±Inf in one order and not in the other, and
-// only the NaN rule holds. A fixed variant computes every step and lane with
-// the same operations whatever its position in a call, so streaming calls
-// reproduce one sequence call bit for bit.
+// tests: 8.3e-8·A. A NaN tap or weight gives mem NaN and s = 0 in every
+// variant. Beyond 1e36 an intermediate may overflow to ±Inf in one order and
+// not in the other, and only the NaN rule holds. A fixed variant computes
+// every step and lane with the same operations whatever its position in a
+// call, so streaming calls reproduce one sequence call bit for bit.
 const SDNTolerance = 4e-6
 
 // sdnGeneric is the definition of Kernels.SDN. Per step t and lane l, with
