@@ -482,21 +482,7 @@ func buildHeaviside(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 		return nil, err
 	}
 	t := float32(th)
-	return &rowOp{flat: func(in, out []float32) { heaviside(in, out, t) }}, nil
-}
-
-// heaviside writes 1 where in ≥ t and 0 elsewhere (NaN gives 0). The select compiles to a
-// conditional move: spike trains are unpredictable, and a branch per element mispredicts
-// at every few spikes.
-func heaviside(in, out []float32, t float32) {
-	out = out[:len(in)]
-	for j, v := range in {
-		var bits uint32
-		if v >= t {
-			bits = 0x3f800000 // 1.0
-		}
-		out[j] = math.Float32frombits(bits)
-	}
+	return &rowOp{flat: func(in, out []float32) { spikessm.Heaviside(out, in, t) }}, nil
 }
 
 func buildThresholdScale(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
