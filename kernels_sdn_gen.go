@@ -187,7 +187,12 @@ func amd64() string {
 	p("RET")
 
 	// ---------------- AVX2 ----------------
-	b.WriteString("\n// func sdnAVX2(a *sdnArgs): two 8-lane halves, one step at a time (16 registers).\nTEXT ·sdnAVX2(SB), NOSPLIT, $0-8\n")
+	b.WriteString(`
+// func sdnAVX2(a *sdnArgs): two 8-lane halves; two steps per loop iteration
+// (h1 of both steps in four-output groups, spilled to the 512-byte frame,
+// then h2 and mem in four-output groups), an odd last step alone.
+TEXT ·sdnAVX2(SB), NOSPLIT, $512-8
+`)
 	p("MOVQ a+0(FP), AX")
 	p("MOVQ 24(AX), DX")
 	p("VXORPS Y15, Y15, Y15")
@@ -205,15 +210,105 @@ func amd64() string {
 	l("y_m")
 	p("MOVQ 16(AX), R8")
 	p("TESTQ R8, R8")
-	p("JZ y_loop")
+	p("JZ y_m2")
 	p("ADDQ R11, R8")
-	l("y_loop")
-	// h1: acc Y0..Y7, tap Y8, weight temps Y9..Y14.
+	l("y_m2")
+	p("CMPQ CX, $2")
+	p("JLT y_one")
+	l("y_pair")
+	yt := 0
+	nextY := func(lo, n int) int { t := lo + yt%n; yt++; return t }
+	// h1 of steps A (rows 0..7) and B (rows 1..8), outputs 4g..4g+3:
+	// A in Y0..Y3, B in Y4..Y7, taps Y8/Y9, weight temps Y10..Y13.
+	for g := 0; g < 2; g++ {
+		for kk := 0; kk < 4; kk++ {
+			p("VBROADCASTSS %d(DX), Y%d", oB1+(4*g+kk)*4, kk)
+			p("VMOVAPS Y%d, Y%d", kk, 4+kk)
+		}
+		p("VMOVUPS 0(SI), Y8")
+		for j := 0; j < 8; j++ {
+			xa, xb := 8+j%2, 8+(j+1)%2
+			p("VMOVUPS %d(SI), Y%d", (j+1)*64, xb)
+			for kk := 0; kk < 4; kk++ {
+				t := nextY(10, 4)
+				p("VBROADCASTSS %d(DX), Y%d", oW1+(4*g+kk)*32+j*4, t)
+				p("VFMADD231PS Y%d, Y%d, Y%d", t, xa, kk)
+				p("VFMADD231PS Y%d, Y%d, Y%d", t, xb, 4+kk)
+			}
+		}
+		for kk := 0; kk < 8; kk++ {
+			p("VMAXPS Y%d, Y15, Y%d", kk, kk)
+		}
+		for kk := 0; kk < 4; kk++ {
+			p("VMOVUPS Y%d, %d(SP)", kk, (4*g+kk)*32)
+			p("VMOVUPS Y%d, %d(SP)", 4+kk, 256+(4*g+kk)*32)
+		}
+	}
+	// h2 and mem: A in Y0..Y3, B in Y4..Y7, h1 inputs Y8/Y9, weight temps
+	// Y10..Y12, mem A Y14, mem B Y13.
+	for g := 0; g < 2; g++ {
+		for kk := 0; kk < 4; kk++ {
+			p("VBROADCASTSS %d(DX), Y%d", oB2+(4*g+kk)*4, kk)
+			p("VMOVAPS Y%d, Y%d", kk, 4+kk)
+		}
+		for i := 0; i < 8; i++ {
+			p("VMOVUPS %d(SP), Y8", i*32)
+			p("VMOVUPS %d(SP), Y9", 256+i*32)
+			for kk := 0; kk < 4; kk++ {
+				t := nextY(10, 3)
+				p("VBROADCASTSS %d(AX), Y%d", aW2+(4*g+kk)*32+i*4, t)
+				p("VFMADD231PS Y%d, Y8, Y%d", t, kk)
+				p("VFMADD231PS Y%d, Y9, Y%d", t, 4+kk)
+			}
+		}
+		for kk := 0; kk < 8; kk++ {
+			p("VMAXPS Y%d, Y15, Y%d", kk, kk)
+		}
+		if g == 0 {
+			p("VBROADCASTSS %d(DX), Y14", oB3)
+			p("VMOVAPS Y14, Y13")
+		}
+		for kk := 0; kk < 4; kk++ {
+			t := nextY(10, 3)
+			p("VBROADCASTSS %d(DX), Y%d", oW3+(4*g+kk)*4, t)
+			p("VFMADD231PS Y%d, Y%d, Y14", t, kk)
+			p("VFMADD231PS Y%d, Y%d, Y13", t, 4+kk)
+		}
+	}
+	p("TESTQ DI, DI")
+	p("JZ y_pnomem")
+	p("VMOVUPS Y14, (DI)")
+	p("VMOVUPS Y13, 64(DI)")
+	p("ADDQ $128, DI")
+	l("y_pnomem")
+	p("TESTQ R8, R8")
+	p("JZ y_pnos")
+	p("VBROADCASTSS %d(DX), Y10", oThr)
+	p("VBROADCASTSS %d(AX), Y11", aOne)
+	p("VADDPS 512(SI), Y14, Y0")
+	p("VADDPS 576(SI), Y13, Y1")
+	p("VSUBPS Y10, Y0, Y0")
+	p("VSUBPS Y10, Y1, Y1")
+	p("VCMPPS $29, Y15, Y0, Y0")
+	p("VCMPPS $29, Y15, Y1, Y1")
+	p("VANDPS Y11, Y0, Y0")
+	p("VANDPS Y11, Y1, Y1")
+	p("VMOVUPS Y0, (R8)")
+	p("VMOVUPS Y1, 64(R8)")
+	p("ADDQ $128, R8")
+	l("y_pnos")
+	p("ADDQ $128, SI")
+	p("SUBQ $2, CX")
+	p("CMPQ CX, $2")
+	p("JGE y_pair")
+	l("y_one")
+	p("TESTQ CX, CX")
+	p("JZ y_next")
+	// One step, the same operations as step A of a pair: h1 acc Y0..Y7,
+	// tap Y8, weight temps Y9..Y14.
 	for k := 0; k < 8; k++ {
 		p("VBROADCASTSS %d(DX), Y%d", oB1+k*4, k)
 	}
-	yt := 0
-	nextY := func(lo, n int) int { t := lo + yt%n; yt++; return t }
 	for j := 0; j < 8; j++ {
 		p("VMOVUPS %d(SI), Y8", j*64)
 		for k := 0; k < 8; k++ {
@@ -225,7 +320,7 @@ func amd64() string {
 	for k := 0; k < 8; k++ {
 		p("VMAXPS Y%d, Y15, Y%d", k, k)
 	}
-	// h2 in two halves of four: acc Y8..Y11, temps Y12, Y13, mem Y14.
+	// h2 in two groups of four: acc Y8..Y11, temps Y12, Y13, mem Y14.
 	for h := 0; h < 2; h++ {
 		for kk := 0; kk < 4; kk++ {
 			p("VBROADCASTSS %d(DX), Y%d", oB2+(4*h+kk)*4, 8+kk)
@@ -253,10 +348,9 @@ func amd64() string {
 	p("TESTQ DI, DI")
 	p("JZ y_nomem")
 	p("VMOVUPS Y14, (DI)")
-	p("ADDQ $64, DI")
 	l("y_nomem")
 	p("TESTQ R8, R8")
-	p("JZ y_nos")
+	p("JZ y_next")
 	p("VADDPS 512(SI), Y14, Y12")
 	p("VBROADCASTSS %d(DX), Y13", oThr)
 	p("VSUBPS Y13, Y12, Y12")
@@ -264,11 +358,7 @@ func amd64() string {
 	p("VBROADCASTSS %d(AX), Y13", aOne)
 	p("VANDPS Y13, Y12, Y12")
 	p("VMOVUPS Y12, (R8)")
-	p("ADDQ $64, R8")
-	l("y_nos")
-	p("ADDQ $64, SI")
-	p("DECQ CX")
-	p("JNZ y_loop")
+	l("y_next")
 	p("ADDQ $32, R11")
 	p("CMPQ R11, $64")
 	p("JLT y_half")

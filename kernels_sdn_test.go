@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -465,6 +468,28 @@ func BenchmarkSDN(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestSDNAVX2HasNoEVEX: the AVX2 SDN kernel uses only VEX-encodable
+// registers (Y0–Y15, no Z or K), so it runs on CPUs without AVX-512 (the Go
+// assembler silently picks EVEX for Y16–Y31).
+func TestSDNAVX2HasNoEVEX(t *testing.T) {
+	src, err := os.ReadFile("kernels_sdn_amd64.s")
+	require.NoError(t, err)
+	bad := regexp.MustCompile(`\b([XY](1[6-9]|2[0-9]|3[01])|Z[0-9]+|K[0-7])\b`)
+	in, checked := false, 0
+	for i, line := range strings.Split(string(src), "\n") {
+		if strings.HasPrefix(line, "TEXT ") {
+			in = strings.Contains(line, "sdnAVX2(")
+			continue
+		}
+		code, _, _ := strings.Cut(line, "//")
+		if in && strings.TrimSpace(code) != "" {
+			checked++
+			require.False(t, bad.MatchString(code), "kernels_sdn_amd64.s:%d uses an EVEX-only register: %s", i+1, line)
+		}
+	}
+	require.Greater(t, checked, 300, "sdnAVX2 not found")
 }
 
 // TestSDNNoAlloc: the assembly wrappers keep their argument blocks and the
