@@ -32,6 +32,8 @@ n_quarter:
 	CBZ R6, n_m
 	ADD R14, R6, R6
 n_m:
+	MOVD 304(R0), R9
+	ADD R14, R9, R9
 	MOVD 16(R0), R7
 	CBZ R7, n_loop
 	ADD R14, R7, R7
@@ -262,8 +264,7 @@ n_loop:
 	ADD $64, R6
 n_nomem:
 	CBZ R7, n_nos
-	ADD $512, R5, R3
-	VLD1 (R3), [V10.S4]
+	VLD1 (R9), [V10.S4]
 	WORD $0x4e2ad52b // FADD V11.4S, V9.4S, V10.4S
 	WORD $0x4eb6d56b // FSUB V11.4S, V11.4S, V22.4S
 	WORD $0x6ea0c96b // FCMGE V11.4S, V11.4S, #0.0
@@ -272,6 +273,7 @@ n_nomem:
 	ADD $64, R7
 n_nos:
 	ADD $64, R5
+	ADD $64, R9
 	SUB $1, R4
 	CBNZ R4, n_loop
 	ADD $16, R14

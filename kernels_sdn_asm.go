@@ -8,8 +8,8 @@ import "unsafe"
 
 // sdnArgs is the argument block of the SDN assembly kernels. Field offsets
 // are part of the assembly (kernels_sdn_amd64.s, kernels_sdn_arm64.s).
-// Step i of a call reads the taps from rows i..i+7 of x and v from row i+8
-// (rows of Lanes floats).
+// Step i of a call reads the taps from rows i..i+7 of x and its own input
+// from row i of v (rows of Lanes floats).
 type sdnArgs struct {
 	x      *float32      // 0
 	mem, s *float32      // 8, 16 (nil: not written)
@@ -17,10 +17,12 @@ type sdnArgs struct {
 	t      int           // 32: steps, ≥ 1
 	w2     [8][8]float32 // 40: W2 with the skip folded into the diagonal (sdnFold)
 	one    float32       // 296: 1.0 (AVX2 spike value)
+	v      *float32      // 304: v of the first step (row t of v for the spike test)
 }
 
 var _ = [1]int{}[unsafe.Offsetof(sdnArgs{}.w2)-40]
 var _ = [1]int{}[unsafe.Offsetof(sdnArgs{}.one)-296]
+var _ = [1]int{}[unsafe.Offsetof(sdnArgs{}.v)-304]
 var _ = [1]int{}[unsafe.Offsetof(SDNParams{}.W3)-576]
 var _ = [1]int{}[unsafe.Offsetof(SDNParams{}.Threshold)-612]
 
@@ -28,8 +30,9 @@ var _ = [1]int{}[unsafe.Offsetof(SDNParams{}.Threshold)-612]
 // step and block for AVX2/NEON, so a call stays under ~100 µs).
 const sdnChunkSteps = 512
 
-// runSDN is Kernels.SDN for this ISA. The first min(T, 8) steps run on a
-// stack window of hist followed by v; later steps read v in place.
+// runSDN is Kernels.SDN for this ISA. A single step (streaming) reads its
+// taps from hist in place; otherwise the first min(T, 8) steps run on a stack
+// window of hist followed by v, and later steps read v in place.
 func (im *asmImpl) runSDN(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]float32, T int) {
 	if T <= 0 {
 		return
@@ -43,6 +46,7 @@ func (im *asmImpl) runSDN(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]fl
 	}
 	a := sdnArgs{p: p, w2: sdnFold(p), one: 1}
 	at := func(t0 int) {
+		a.v = &v[t0*Lanes]
 		a.mem, a.s = nil, nil
 		if mem != nil {
 			a.mem = &mem[t0*Lanes]
@@ -50,6 +54,13 @@ func (im *asmImpl) runSDN(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]fl
 		if s != nil {
 			a.s = &s[t0*Lanes]
 		}
+	}
+	if T == 1 {
+		a.x, a.t = &hist[0], 1
+		at(0)
+		callSDN(im.sdn, &a)
+		sdnHistory(hist, v, 1)
+		return
 	}
 	var win [16 * Lanes]float32
 	n0 := min(T, 8)
