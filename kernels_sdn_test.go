@@ -532,8 +532,8 @@ func BenchmarkSDNRuntimeFormula(b *testing.B) {
 				tc := min(T, 128)
 				col, h1, h2 := make([]float32, 9*tc*Lanes), make([]float32, 9*tc*Lanes), make([]float32, 9*tc*Lanes)
 				mem, st := make([]float32, T*Lanes), make([]float32, T*Lanes)
-				b.SetBytes(int64(12 * Lanes * T)) // v in, mem and s out
-				relu := func(d []float32) {       // the runtime's branch-free relu
+				b.SetBytes(int64(12 * Lanes * T))
+				relu := func(d []float32) { // the runtime's branch-free relu
 					u := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(d))), len(d)/2)
 					for i, w := range u {
 						u[i] = w &^ ((w >> 31) & 0x0000000100000001 * 0xFFFFFFFF)
