@@ -401,7 +401,10 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 	if m.fm == nil && m.owned {
 		return nil, fmt.Errorf("runtime: model is closed")
 	}
-	p := m.seq
+	p, pool := m.seq, &m.pool
+	if len(o.Capture) == 0 && len(o.Inject) == 0 && !o.Stats && o.Trace == nil && m.fused != m.seq {
+		p, pool = m.fused, &m.fpool // nothing asks for a fused-away intermediate
+	}
 	if err := p.checkInput(input); err != nil {
 		return nil, err
 	}
@@ -417,11 +420,11 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 			return nil, fmt.Errorf("runtime: capture %q: no such activation", name)
 		}
 	}
-	rs, _ := m.pool.Get().(*runState)
+	rs, _ := pool.Get().(*runState)
 	if rs == nil {
 		rs = &runState{ws: make([]scratch, m.workers)}
 	}
-	defer m.pool.Put(rs)
+	defer pool.Put(rs)
 	if err := rs.prepare(p, input.Shape); err != nil {
 		return nil, err
 	}

@@ -38,10 +38,12 @@ type Model struct {
 	k       *spikessm.Kernels
 	workers int
 	seq     *plan
+	fused   *plan // seq with fused op chains (fuse.go); seq itself when nothing fuses
 	step    *plan
 	stepErr error
 	hash    [32]byte
-	pool    sync.Pool // *runState
+	pool    sync.Pool // *runState of seq
+	fpool   sync.Pool // *runState of fused
 }
 
 // Load opens (memory-maps) a model file, validates and compiles it.
@@ -131,6 +133,7 @@ func FromFormat(fm *format.Model, opts ...Option) (*Model, error) {
 	if err := m.calibrate(); err != nil {
 		return nil, err
 	}
+	m.fused = fuseChains(m.seq) // shares the calibrated op objects of seq
 	return m, nil
 }
 

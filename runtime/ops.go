@@ -500,9 +500,16 @@ func buildThresholdScale(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 	for j, v := range l {
 		vth[j] = float32(math.Exp(float64(v)))
 	}
-	return &rowOp{c: ls[0], fixed: true, rows: func(in, out []float32, c int) {
+	return &thresholdScale{rowOp: rowOp{c: ls[0], fixed: true, rows: func(in, out []float32, c int) {
 		spikessm.DivChannels(out, in, vth, c) // y / exp(ln_vth), IEEE division as PyTorch
-	}}, nil
+	}}, vth: vth}, nil
+}
+
+// thresholdScale is the ThresholdScale op: a row op dividing by vth (C), which a fused
+// S4D → ThresholdScale → SDNNeuron chain (fuse.go) applies to its tiles instead.
+type thresholdScale struct {
+	rowOp
+	vth []float32
 }
 
 func buildSoftmax(p *plan, cn *cnode, a map[string]any) (opImpl, error) {

@@ -127,13 +127,23 @@ func (o *s4d) item(x *execCtx, w, i int) {
 	_, t, h := x.btc(x.in[0])
 	nb := nblocks(h)
 	b, blk := i/nb, i%nb
+	y := o.tile(x, w, b, blk, x.st[0], x.st[1])
+	spikessm.Untile(x.out[0].data[b*t*h:(b+1)*t*h], y, t, h, blk)
+}
+
+// tile runs the layer for batch row b and channel block blk with state stRe, stIm (all rows
+// and blocks) and returns the output tile [T][Lanes], in scratch slot 1 of worker w (slots
+// 0–5 are used).
+func (o *s4d) tile(x *execCtx, w, b, blk int, stRe, stIm []float32) []float32 {
+	_, t, h := x.btc(x.in[0])
+	nb := nblocks(h)
 	sc := &x.ws[w]
 	u := sc.f32(0, t*lanes)
 	y := sc.f32(1, t*lanes)
 	ssz := o.n * lanes
 	off := (b*nb + blk) * ssz
-	xr := x.st[0][off : off+ssz]
-	xi := x.st[1][off : off+ssz]
+	xr := stRe[off : off+ssz]
+	xi := stIm[off : off+ssz]
 	spikessm.Tile(u, x.in[0].data[b*t*h:(b+1)*t*h], t, h, blk)
 	p := &o.fwd[blk]
 	if o.spikeIn {
@@ -168,7 +178,7 @@ func (o *s4d) item(x *execCtx, w, i int) {
 		x.k.Scan(&o.bwd[blk], r, yb, br, bi, t)
 		spikessm.AddReversed(y, yb, t) // y[s] += yb[t−1−s]
 	}
-	spikessm.Untile(x.out[0].data[b*t*h:(b+1)*t*h], y, t, h, blk)
+	return y
 }
 
 // ---- SDNNeuron ----

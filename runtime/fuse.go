@@ -1,0 +1,153 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/spikessm/spikessm"
+)
+
+// Operator fusion for the sequence entry point.
+//
+// fuseChains rewrites a compiled sequence plan so that each S4D → ThresholdScale →
+// SDNNeuron chain (SpikingSSMs' layer core) runs as one node: per (batch row, 16-channel
+// block) the scan's output tile is divided by vth and fed to the SDN kernel while it is
+// still in cache, instead of being written out as (B, L, H), divided in a second pass and
+// tiled again. The arithmetic is exactly that of the three ops (the same kernels on the
+// same tiles; IEEE division), so results are bit-identical to the unfused plan. A chain is
+// fused only when its intermediate values have no other reader and are not graph outputs.
+// Plain Runs use the fused plan; RunWith with captures, injections, statistics or a trace
+// uses the unfused one, so every intermediate stays observable.
+func fuseChains(p *plan) *plan {
+	if p.stepMode {
+		return p
+	}
+	uses := make([]int, len(p.values))
+	for _, n := range p.nodes {
+		for _, i := range n.in {
+			if i >= 0 {
+				uses[i]++
+			}
+		}
+	}
+	for _, o := range p.outputs {
+		uses[o] += 2 // a graph output is never an internal value
+	}
+	var nodes []*cnode
+	fused := false
+	for i := 0; i < len(p.nodes); i++ {
+		if i+2 < len(p.nodes) {
+			if f := fuseS4DSDN(p, uses, p.nodes[i], p.nodes[i+1], p.nodes[i+2]); f != nil {
+				nodes = append(nodes, f)
+				i += 2
+				fused = true
+				continue
+			}
+		}
+		c := *p.nodes[i]
+		nodes = append(nodes, &c)
+	}
+	if !fused {
+		return p
+	}
+	for i, n := range nodes {
+		n.idx = i
+	}
+	q := &plan{m: p.m, graph: p.graph, stepMode: p.stepMode, values: p.values, index: p.index,
+		inputs: p.inputs, inputInfo: p.inputInfo, outputs: p.outputs, outputNames: p.outputNames, nodes: nodes}
+	q.lastUse = make([]int, len(q.values))
+	for i := range q.lastUse {
+		q.lastUse[i] = -1
+	}
+	for _, n := range q.nodes {
+		for _, i := range n.in {
+			if i >= 0 {
+				q.lastUse[i] = n.idx
+			}
+		}
+	}
+	for _, o := range q.outputs {
+		q.lastUse[o] = len(q.nodes)
+	}
+	return q
+}
+
+// fuseS4DSDN returns the fused node of a, b, c when they form an S4D → ThresholdScale →
+// SDNNeuron chain with private intermediates and matching channel counts, else nil.
+func fuseS4DSDN(p *plan, uses []int, a, b, c *cnode) *cnode {
+	s4, ok1 := a.impl.(*s4d)
+	ts, ok2 := b.impl.(*thresholdScale)
+	sd, ok3 := c.impl.(*sdn)
+	if !ok1 || !ok2 || !ok3 || s4.spikeIn || len(a.out) < 1 || len(b.out) < 1 ||
+		len(b.in) < 1 || len(c.in) < 1 || a.out[0] < 0 || b.out[0] < 0 ||
+		b.in[0] != a.out[0] || c.in[0] != b.out[0] ||
+		uses[a.out[0]] != 1 || uses[b.out[0]] != 1 || len(ts.vth) != s4.h {
+		return nil
+	}
+	for _, o := range a.out[1:] {
+		if o >= 0 {
+			return nil
+		}
+	}
+	nb := nblocks(s4.h)
+	vth := make([][lanes]float32, nb)
+	for blk := range vth {
+		for l := range lanes {
+			vth[blk][l] = 1 // padding lanes: 0/1 = 0, as Tile pads
+			if h := blk*lanes + l; h < s4.h {
+				vth[blk][l] = ts.vth[h]
+			}
+		}
+	}
+	return &cnode{name: a.name + "+" + b.name + "+" + c.name, op: a.op + "+" + b.op + "+" + c.op,
+		in: a.in, out: c.out, impl: &s4dSDNChain{s4: s4, vth: vth, sd: sd}}
+}
+
+// s4dSDNChain is a fused S4D → ThresholdScale → SDNNeuron chain (see fuseChains). State:
+// the S4D's (x_re, x_im) then the SDN's history.
+type s4dSDNChain struct {
+	s4  *s4d
+	vth [][lanes]float32 // per block; padding lanes 1
+	sd  *sdn
+}
+
+func (o *s4dSDNChain) infer(in [][]int) ([][]int, error) {
+	y, err := o.s4.infer(in)
+	if err != nil {
+		return nil, err
+	}
+	return o.sd.infer(y[:1])
+}
+
+func (o *s4dSDNChain) stateSizes(in []*tval) []int {
+	return append(o.s4.stateSizes(in), o.sd.stateSizes(in)...)
+}
+
+func (o *s4dSDNChain) run(x *execCtx) error {
+	b, _, _ := x.btc(x.in[0])
+	if len(x.st) != 3 {
+		return fmt.Errorf("fused chain: %d state buffers, want 3", len(x.st))
+	}
+	x.par(b*nblocks(o.s4.h), o, len(x.in[0].data)*(o.s4.n*8+150))
+	return nil
+}
+
+func (o *s4dSDNChain) item(x *execCtx, w, i int) {
+	_, t, h := x.btc(x.in[0])
+	nb := nblocks(h)
+	b, blk := i/nb, i%nb
+	y := o.s4.tile(x, w, b, blk, x.st[0], x.st[1]) // scratch slot 1
+	spikessm.DivChannels(y, y, o.vth[blk][:], lanes)
+	sc := &x.ws[w]
+	spk := sc.f32(6, t*lanes)
+	var mem []float32
+	withMem := len(x.out) > 1 && x.out[1] != nil && x.needed(x.node.out[1])
+	if withMem {
+		mem = sc.f32(7, t*lanes)
+	}
+	hist := (*[8 * lanes]float32)(x.st[2][(b*nb+blk)*8*lanes : (b*nb+blk+1)*8*lanes])
+	x.k.SDN(&o.sd.kp, y, mem, spk, hist, t)
+	spikessm.Untile(x.out[0].data[b*t*h:(b+1)*t*h], spk, t, h, blk)
+	if withMem {
+		spikessm.Untile(x.out[1].data[b*t*h:(b+1)*t*h], mem, t, h, blk)
+	}
+}
