@@ -155,7 +155,7 @@ func archKernels() []*Kernels {
 	var ks []*Kernels
 	if hasAVX512() {
 		ks = append(ks, asmKernels(VariantAVX512, asmImpl{
-			scan: kScanAVX512, scanUnit: kScanUnitAVX512, scanSpikes: kScanSpikesAVX512, neuron: kNeuronAVX2, neuron4: kNeuron4AVX512, group: 4, spike: kSpikeAccumAVX512, gemm: kGemmAVX512,
+			scan: kScanAVX512, scanUnit: kScanUnitAVX512, scanSpikes: kScanSpikesAVX512, neuron: kNeuronAVX2, neuron4: kNeuron4AVX512, group: 4, neuron2: kNeuron2AVX2, spike: kSpikeAccumAVX512, gemm: kGemmAVX512,
 			glu: kGLUAVX512, gluTail: true, width: 16, gemmWide: 64, sdn: kSDNAVX512, gelu: kGELUAVX512, layerNorm: kLayerNormAVX512, add: kAddAVX512,
 		}))
 	}

@@ -99,6 +99,7 @@ type asmImpl struct {
 	neuron     asmKernel
 	neuron4    asmKernel // 0: NeuronBlocks loops over Neuron
 	group      int       // blocks per neuron4 call (4 AVX-512, 2 AVX2)
+	neuron2    asmKernel // two blocks per call for the pairs left after the groups (0: none)
 	spike      asmKernel
 	gemm       asmKernel
 	glu        asmKernel // 0: generic GLU
@@ -246,8 +247,16 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 		}
 		st = st[:nb]
 		b := 0
-		if im.neuron4 != 0 {
-			G := im.group
+		// Interleaved groups: im.group blocks per call, then (AVX-512) pairs, then single
+		// blocks. Every kernel computes each block exactly as Neuron does.
+		for _, g := range [...]struct {
+			kern asmKernel
+			G    int
+		}{{im.neuron4, im.group}, {im.neuron2, 2}} {
+			if g.kern == 0 {
+				continue
+			}
+			G := g.G
 			for ; b+G <= nb; b += G {
 				q := p[b : b+G]
 				same := q[0].Reset <= ResetNone
@@ -272,7 +281,7 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 					if mask != nil {
 						a.mask = &mask[b*T+t0]
 					}
-					callNeuron4(im.neuron4, &a)
+					callNeuron4(g.kern, &a)
 				}
 			}
 		}

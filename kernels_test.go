@@ -603,7 +603,7 @@ func TestNeuronBlocks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	g := generic()
 	for _, k := range variants(t) {
-		for _, nb := range []int{1, 3, 4, 5, 8, 9} {
+		for _, nb := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9} {
 			for _, T := range []int{0, 1, 7, 67, 600, 1100} {
 				if testing.Short() && T == 600 {
 					continue
