@@ -105,7 +105,9 @@ type Kernels struct {
 	// x is the [T][Lanes] drive; s ([T][Lanes] 0/1 floats) and mask ([T] lane
 	// masks) are outputs and may be nil; st is read and updated. Every variant
 	// computes the same float32 operations in the same order (no FMA), so
-	// spikes and state are bit-identical across variants.
+	// spikes and state are bit-identical across variants. The stored state is
+	// flushed after every step (NeuronFlush: |m|, |r| < 2^-63 become +0), so
+	// decaying traces never reach the slow subnormal range.
 	Neuron func(p *NeuronParams, x, s []float32, mask []uint16, st *NeuronState, T int)
 
 	// NeuronBlocks runs Neuron on nb = len(p) consecutive blocks: x is
