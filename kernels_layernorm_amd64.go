@@ -8,6 +8,9 @@ func layerNormAVX512(a *lnArgs)
 //go:noescape
 func layerNormAVX2(a *lnArgs)
 
+//go:noescape
+func layerNorm16AVX512(a *lnArgs)
+
 // IDs of the LayerNorm kernels (after those of kernels_gelu_amd64.go).
 const (
 	kLayerNormAVX512 = kGELUAVX2 + 1 + iota
@@ -25,4 +28,22 @@ func callLayerNorm(k asmKernel, a *lnArgs) {
 	default:
 		panic("spikessm: bad LayerNorm kernel")
 	}
+}
+
+// lnBlock returns how many rows the block kernel paired with LayerNorm kernel
+// k normalises at once (a.rows a multiple of it; c a multiple of 16), or 0 if
+// there is none.
+func lnBlock(k asmKernel) int {
+	if k == kLayerNormAVX512 {
+		return 16
+	}
+	return 0
+}
+
+// callLayerNormBlock is the static dispatcher of the block kernels.
+func callLayerNormBlock(k asmKernel, a *lnArgs) {
+	if k != kLayerNormAVX512 {
+		panic("spikessm: bad LayerNorm block kernel")
+	}
+	layerNorm16AVX512(a)
 }

@@ -32,7 +32,19 @@ func (im *asmImpl) runLayerNorm(out, in, gamma, beta []float32, c int, eps float
 	gamma, beta, out, in = gamma[:c], beta[:c], out[:rows*c], in[:rows*c]
 	step := max(1, lnChunk/c)
 	a := lnArgs{g: &gamma[0], b: &beta[0], c: c, eps: eps, cf: float32(c), tail: 1<<(c%16) - 1}
-	for r0 := 0; r0 < rows; r0 += step {
+	r0 := 0
+	if bl := lnBlock(im.layerNorm); bl > 0 && c%Lanes == 0 {
+		// Whole blocks of bl rows together, the rest one at a time: both
+		// compute each row's operations exactly, so the bits do not depend on
+		// how rows are grouped.
+		nb := rows / bl * bl
+		bstep := max(bl, step/bl*bl)
+		for ; r0 < nb; r0 += a.rows {
+			a.out, a.in, a.rows = &out[r0*c], &in[r0*c], min(bstep, nb-r0)
+			callLayerNormBlock(im.layerNorm, &a)
+		}
+	}
+	for ; r0 < rows; r0 += step {
 		a.out, a.in, a.rows = &out[r0*c], &in[r0*c], min(step, rows-r0)
 		callLayerNorm(im.layerNorm, &a)
 	}

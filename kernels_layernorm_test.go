@@ -47,7 +47,7 @@ func TestLayerNorm(t *testing.T) {
 	widths = append(widths, 96, 128, 255, 1000)
 	for _, k := range variants(t) {
 		for _, c := range widths {
-			for _, rows := range []int{0, 1, 2, 5, 17} {
+			for _, rows := range []int{0, 1, 2, 5, 17, 32, 47} {
 				in, g, b := lnInputs(rng, rows, c)
 				want := make([]float32, rows*c)
 				gk.LayerNorm(want, in, g, b, c, 1e-5)
@@ -134,6 +134,71 @@ func TestLayerNormSpecial(t *testing.T) {
 				case 1, 3:
 					for j := range got {
 						require.True(t, math.IsNaN(float64(got[j])), "%s c=%d case %d j=%d: NaN/Inf row gives NaN", k.Name, c, ci, j)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLayerNormBlocks mixes special rows (all −0 with beta −0, constant,
+// NaN, ±Inf, overflowing sums, subnormals) into blocks of 16 and more rows,
+// which the AVX-512 kernel reduces together for c a multiple of 16: every
+// row must keep generic's bits, alone or in any block.
+func TestLayerNormBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(55, 56))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	negz := float32(math.Copysign(0, -1))
+	gk := generic()
+	for _, k := range variants(t) {
+		for _, c := range []int{16, 32, 48, 64, 80, 128} {
+			for _, rows := range []int{16, 17, 31, 32, 64, 65} {
+				in, g, b := lnInputs(rng, rows, c)
+				b[0], g[1] = negz, negz
+				for r := range rows {
+					x := in[r*c : (r+1)*c]
+					switch rng.IntN(10) {
+					case 0:
+						for j := range x {
+							x[j] = negz
+						}
+					case 1:
+						for j := range x {
+							x[j] = 2.5
+						}
+					case 2:
+						x[rng.IntN(c)] = nan
+					case 3:
+						x[rng.IntN(c)] = inf
+					case 4:
+						x[rng.IntN(c)] = -inf
+					case 5:
+						for j := range x {
+							x[j] = 3e38
+						}
+					case 6:
+						for j := range x {
+							x[j] = math.Float32frombits(uint32(rng.IntN(1 << 23)))
+						}
+					case 7:
+						for j := range x {
+							x[j] *= 1e20
+						}
+					}
+				}
+				want := make([]float32, rows*c)
+				gk.LayerNorm(want, in, g, b, c, 1e-5)
+				got, check := guarded(rows*c, 1)
+				k.LayerNorm(got, in, g, b, c, 1e-5)
+				check(t, "out")
+				for i := range want {
+					require.True(t, sameFloat(want[i], got[i]), "%s c=%d rows=%d row %d j=%d: got %v want %v", k.Name, c, rows, i/c, i%c, got[i], want[i])
+				}
+				for r := range rows {
+					one := make([]float32, c)
+					k.LayerNorm(one, in[r*c:(r+1)*c], g, b, c, 1e-5)
+					for j := range one {
+						require.True(t, sameFloat(want[r*c+j], one[j]), "%s c=%d row %d alone j=%d", k.Name, c, r, j)
 					}
 				}
 			}
