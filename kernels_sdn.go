@@ -137,10 +137,7 @@ func sdnLane(p *SDNParams, w2 *[8][8]float32, x0, x1, x2, x3, x4, x5, x6, x7 flo
 
 // sdnRelu is x for x > 0 or NaN, else +0.
 func sdnRelu(x float32) float32 {
-	if x > 0 || x != x {
-		return x
-	}
-	return 0
+	return max(x, 0) // NaN if x is NaN, +0 for ±0 (Go's max; no branch to mispredict)
 }
 
 // sdnHistory sets hist to the last 8 inputs after the T ≥ 1 steps of v.

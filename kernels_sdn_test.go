@@ -188,6 +188,20 @@ func sdnClose(t testing.TB, p *SDNParams, hist *[8 * Lanes]float32, v []float32,
 	}
 }
 
+// TestSDNRelu: sdnRelu keeps NaN of either sign, gives +0 for ±0 and
+// negatives, and x for x > 0.
+func TestSDNRelu(t *testing.T) {
+	negNaN := math.Float32frombits(0xffc00001)
+	require.True(t, sdnRelu(float32(math.NaN())) != sdnRelu(float32(math.NaN())))
+	require.True(t, sdnRelu(negNaN) != sdnRelu(negNaN))
+	for _, c := range []struct{ x, want float32 }{
+		{float32(math.Copysign(0, -1)), 0}, {0, 0}, {-1, 0}, {-1e-45, 0}, {float32(math.Inf(-1)), 0},
+		{1e-45, 1e-45}, {2.5, 2.5}, {float32(math.Inf(1)), float32(math.Inf(1))},
+	} {
+		require.Equal(t, math.Float32bits(c.want), math.Float32bits(sdnRelu(c.x)), "relu(%v)", c.x)
+	}
+}
+
 func sdnLengths() []int {
 	ls := scanLengths()
 	return append(ls, 520, 1100) // chunk boundaries of the assembly wrapper
