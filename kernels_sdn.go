@@ -1,5 +1,7 @@
 package spikessm
 
+import "math"
+
 // SDNParams holds the weights of the SpikingSSMs surrogate dynamic network
 // (format/OPS.md, SDNNeuron), the same small network for every channel:
 // W1 is PyTorch conv1.weight (8,1,8) as [k][tap j], W2 is conv2 as
@@ -137,7 +139,11 @@ func sdnLane(p *SDNParams, w2 *[8][8]float32, x0, x1, x2, x3, x4, x5, x6, x7 flo
 
 // sdnRelu is x for x > 0 or NaN, else +0.
 func sdnRelu(x float32) float32 {
-	return max(x, 0) // NaN if x is NaN, +0 for ±0 (Go's max; no branch to mispredict)
+	if x != x { // rare: a predictable branch
+		return x
+	}
+	b := math.Float32bits(x) // clear x if its sign bit is set: no data-dependent branch
+	return math.Float32frombits(b &^ uint32(int32(b)>>31))
 }
 
 // sdnHistory sets hist to the last 8 inputs after the T ≥ 1 steps of v.
