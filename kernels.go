@@ -122,6 +122,11 @@ type Kernels struct {
 	// reassociate (GemmTolerance).
 	Gemm func(y, x, wt []float32, R, K, M int)
 
+	// GemmBias is Gemm starting from bias instead of y: y[r][m] = bias[m] +
+	// Σ_k x[r][k]·wt[k][m] (y is only written), with exactly the operations
+	// of filling every row of y with bias and running Gemm. bias has M floats.
+	GemmBias func(y, x, wt, bias []float32, R, K, M int)
+
 	// SpikeAccum computes y[m] += Σ_{j<K: bit j of mask set} wt[j][m] with
 	// additions only, j ascending. mask holds K bits, LSB-first (bit j is
 	// mask[j/64]>>(j%64)&1). Every variant adds in the same order, so results

@@ -1099,26 +1099,35 @@ gm512_r4:
 	MOVQ 0(DI), R8
 	MOVQ 16(DI), R9
 	MOVQ 56(DI), R14
+	// Accumulators start from bias (gemmArgs.bias, row stride 0) when it
+	// is set, else from y: DX walks the source, SI is its row stride.
+	MOVQ 72(DI), DX
+	XORQ SI, SI
+	TESTQ DX, DX
+	JNZ gm512_r4_seed
+	MOVQ R8, DX
+	MOVQ 32(DI), SI
+gm512_r4_seed:
 gm512_r4_wide:
 	CMPQ R14, $64
 	JLT gm512_r4_narrow
 	MOVQ 32(DI), R12
-	MOVQ R8, R10
+	MOVQ DX, R10
 	VMOVUPS 0(R10), Z0
 	VMOVUPS 64(R10), Z1
 	VMOVUPS 128(R10), Z2
 	VMOVUPS 192(R10), Z3
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Z4
 	VMOVUPS 64(R10), Z5
 	VMOVUPS 128(R10), Z6
 	VMOVUPS 192(R10), Z7
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Z8
 	VMOVUPS 64(R10), Z9
 	VMOVUPS 128(R10), Z10
 	VMOVUPS 192(R10), Z11
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Z12
 	VMOVUPS 64(R10), Z13
 	VMOVUPS 128(R10), Z14
@@ -1181,6 +1190,7 @@ gm512_r4_wide_store:
 	VMOVUPS Z14, 128(R10)
 	VMOVUPS Z15, 192(R10)
 	ADDQ $256, R8
+	ADDQ $256, DX
 	ADDQ $256, R9
 	SUBQ $64, R14
 	JMP gm512_r4_wide
@@ -1188,13 +1198,13 @@ gm512_r4_narrow:
 	CMPQ R14, $16
 	JLT gm512_done
 	MOVQ 32(DI), R12
-	MOVQ R8, R10
+	MOVQ DX, R10
 	VMOVUPS 0(R10), Z0
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Z1
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Z2
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Z3
 	MOVQ 8(DI), R10
 	MOVQ 40(DI), R11
@@ -1227,6 +1237,7 @@ gm512_r4_narrow_store:
 	ADDQ R12, R10
 	VMOVUPS Z3, 0(R10)
 	ADDQ $64, R8
+	ADDQ $64, DX
 	ADDQ $64, R9
 	SUBQ $16, R14
 	JMP gm512_r4_narrow
@@ -1234,11 +1245,20 @@ gm512_r1:
 	MOVQ 0(DI), R8
 	MOVQ 16(DI), R9
 	MOVQ 56(DI), R14
+	// Accumulators start from bias (gemmArgs.bias, row stride 0) when it
+	// is set, else from y: DX walks the source, SI is its row stride.
+	MOVQ 72(DI), DX
+	XORQ SI, SI
+	TESTQ DX, DX
+	JNZ gm512_r1_seed
+	MOVQ R8, DX
+	MOVQ 32(DI), SI
+gm512_r1_seed:
 gm512_r1_wide:
 	CMPQ R14, $128
 	JLT gm512_r1_narrow
 	MOVQ 32(DI), R12
-	MOVQ R8, R10
+	MOVQ DX, R10
 	VMOVUPS 0(R10), Z0
 	VMOVUPS 64(R10), Z1
 	VMOVUPS 128(R10), Z2
@@ -1278,6 +1298,7 @@ gm512_r1_wide_store:
 	VMOVUPS Z6, 384(R10)
 	VMOVUPS Z7, 448(R10)
 	ADDQ $512, R8
+	ADDQ $512, DX
 	ADDQ $512, R9
 	SUBQ $128, R14
 	JMP gm512_r1_wide
@@ -1285,7 +1306,7 @@ gm512_r1_narrow:
 	CMPQ R14, $16
 	JLT gm512_done
 	MOVQ 32(DI), R12
-	MOVQ R8, R10
+	MOVQ DX, R10
 	VMOVUPS 0(R10), Z0
 	MOVQ 8(DI), R10
 	MOVQ 40(DI), R11
@@ -1304,6 +1325,7 @@ gm512_r1_narrow_store:
 	MOVQ R8, R10
 	VMOVUPS Z0, 0(R10)
 	ADDQ $64, R8
+	ADDQ $64, DX
 	ADDQ $64, R9
 	SUBQ $16, R14
 	JMP gm512_r1_narrow
@@ -1322,20 +1344,29 @@ gm2_r4:
 	MOVQ 0(DI), R8
 	MOVQ 16(DI), R9
 	MOVQ 56(DI), R14
+	// Accumulators start from bias (gemmArgs.bias, row stride 0) when it
+	// is set, else from y: DX walks the source, SI is its row stride.
+	MOVQ 72(DI), DX
+	XORQ SI, SI
+	TESTQ DX, DX
+	JNZ gm2_r4_seed
+	MOVQ R8, DX
+	MOVQ 32(DI), SI
+gm2_r4_seed:
 gm2_r4_wide:
 	CMPQ R14, $16
 	JLT gm2_r4_narrow
 	MOVQ 32(DI), R12
-	MOVQ R8, R10
+	MOVQ DX, R10
 	VMOVUPS 0(R10), Y0
 	VMOVUPS 32(R10), Y1
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Y2
 	VMOVUPS 32(R10), Y3
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Y4
 	VMOVUPS 32(R10), Y5
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Y6
 	VMOVUPS 32(R10), Y7
 	MOVQ 8(DI), R10
@@ -1378,6 +1409,7 @@ gm2_r4_wide_store:
 	VMOVUPS Y6, 0(R10)
 	VMOVUPS Y7, 32(R10)
 	ADDQ $64, R8
+	ADDQ $64, DX
 	ADDQ $64, R9
 	SUBQ $16, R14
 	JMP gm2_r4_wide
@@ -1385,13 +1417,13 @@ gm2_r4_narrow:
 	CMPQ R14, $8
 	JLT gm2_done
 	MOVQ 32(DI), R12
-	MOVQ R8, R10
+	MOVQ DX, R10
 	VMOVUPS 0(R10), Y0
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Y1
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Y2
-	ADDQ R12, R10
+	ADDQ SI, R10
 	VMOVUPS 0(R10), Y3
 	MOVQ 8(DI), R10
 	MOVQ 40(DI), R11
@@ -1424,6 +1456,7 @@ gm2_r4_narrow_store:
 	ADDQ R12, R10
 	VMOVUPS Y3, 0(R10)
 	ADDQ $32, R8
+	ADDQ $32, DX
 	ADDQ $32, R9
 	SUBQ $8, R14
 	JMP gm2_r4_narrow
@@ -1431,11 +1464,20 @@ gm2_r1:
 	MOVQ 0(DI), R8
 	MOVQ 16(DI), R9
 	MOVQ 56(DI), R14
+	// Accumulators start from bias (gemmArgs.bias, row stride 0) when it
+	// is set, else from y: DX walks the source, SI is its row stride.
+	MOVQ 72(DI), DX
+	XORQ SI, SI
+	TESTQ DX, DX
+	JNZ gm2_r1_seed
+	MOVQ R8, DX
+	MOVQ 32(DI), SI
+gm2_r1_seed:
 gm2_r1_wide:
 	CMPQ R14, $64
 	JLT gm2_r1_narrow
 	MOVQ 32(DI), R12
-	MOVQ R8, R10
+	MOVQ DX, R10
 	VMOVUPS 0(R10), Y0
 	VMOVUPS 32(R10), Y1
 	VMOVUPS 64(R10), Y2
@@ -1475,6 +1517,7 @@ gm2_r1_wide_store:
 	VMOVUPS Y6, 192(R10)
 	VMOVUPS Y7, 224(R10)
 	ADDQ $256, R8
+	ADDQ $256, DX
 	ADDQ $256, R9
 	SUBQ $64, R14
 	JMP gm2_r1_wide
@@ -1482,7 +1525,7 @@ gm2_r1_narrow:
 	CMPQ R14, $8
 	JLT gm2_done
 	MOVQ 32(DI), R12
-	MOVQ R8, R10
+	MOVQ DX, R10
 	VMOVUPS 0(R10), Y0
 	MOVQ 8(DI), R10
 	MOVQ 40(DI), R11
@@ -1501,6 +1544,7 @@ gm2_r1_narrow_store:
 	MOVQ R8, R10
 	VMOVUPS Y0, 0(R10)
 	ADDQ $32, R8
+	ADDQ $32, DX
 	ADDQ $32, R9
 	SUBQ $8, R14
 	JMP gm2_r1_narrow

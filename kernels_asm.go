@@ -52,6 +52,7 @@ type gemmArgs struct {
 	ldy, ldx, ldw int      // 32, 40, 48: row strides in bytes
 	ncols         int      // 56: multiple of the register width
 	rows          int      // 64: 4 or 1
+	bias          *float32 // 72: amd64: accumulators start from bias (all rows) instead of y
 }
 
 type gluArgs struct {
@@ -106,6 +107,7 @@ type asmImpl struct {
 	gluTail    bool      // glu handles any n (else n%width is done in Go)
 	width      int       // floats per vector register (SpikeAccum/Gemm column granule)
 	gemmWide   int       // columns of the wide Gemm tile
+	gemmBias   bool      // the gemm assembly reads gemmArgs.bias
 	sdn        asmKernel // 0: generic SDN
 	gelu       asmKernel // 0: generic GELU (else n%width is done in Go)
 	layerNorm  asmKernel // 0: generic LayerNorm
@@ -329,33 +331,61 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 			spikeAccumCols(y, wt, mask, last, M, body)
 		}
 	}
-	k.Gemm = func(y, x, wt []float32, R, K, M int) {
-		if R <= 0 || M <= 0 || K <= 0 {
+	k.Gemm = func(y, x, wt []float32, R, K, M int) { im.gemmRun(y, x, wt, nil, R, K, M) }
+	k.GemmBias = func(y, x, wt, bias []float32, R, K, M int) {
+		if R <= 0 || M <= 0 {
 			return
 		}
-		y, x, wt = y[:R*M], x[:R*K], wt[:K*M]
-		body := M - M%im.width
-		a := gemmArgs{ldy: M * 4, ldx: K * 4, ldw: M * 4}
-		if body > 0 {
-			for r := 0; r < R; {
-				rows := 1
-				if R-r >= 4 {
-					rows = 4
-				}
-				kc := max(1, gemmChunkW/body)
-				for k0 := 0; k0 < K; k0 += kc {
-					a.y, a.x, a.wt = &y[r*M], &x[r*K+k0], &wt[k0*M]
-					a.k, a.ncols, a.rows = min(kc, K-k0), body, rows
-					callGemm(im.gemm, &a)
-				}
-				r += rows
+		bias = bias[:M]
+		if !im.gemmBias || K <= 0 || M < im.width {
+			fillRows(y, bias, R, M)
+			im.gemmRun(y, x, wt, nil, R, K, M)
+			return
+		}
+		// The assembly seeds the vector columns from bias; the scalar tail columns
+		// start from y, so they are filled first.
+		if body := M - M%im.width; body < M {
+			y = y[:R*M]
+			for r := range R {
+				copy(y[r*M+body:(r+1)*M], bias[body:])
 			}
 		}
-		if body < M {
-			gemmCols(y, x, wt, R, K, M, body)
-		}
+		im.gemmRun(y, x, wt, bias, R, K, M)
 	}
 	return k
+}
+
+// gemmRun is Kernels.Gemm for this ISA; a non-nil bias (only when im.gemmBias)
+// seeds the accumulators of the first K chunk instead of y.
+func (im *asmImpl) gemmRun(y, x, wt, bias []float32, R, K, M int) {
+	if R <= 0 || M <= 0 || K <= 0 {
+		return
+	}
+	y, x, wt = y[:R*M], x[:R*K], wt[:K*M]
+	body := M - M%im.width
+	a := gemmArgs{ldy: M * 4, ldx: K * 4, ldw: M * 4}
+	if body > 0 {
+		for r := 0; r < R; {
+			rows := 1
+			if R-r >= 4 {
+				rows = 4
+			}
+			kc := max(1, gemmChunkW/body)
+			for k0 := 0; k0 < K; k0 += kc {
+				a.y, a.x, a.wt = &y[r*M], &x[r*K+k0], &wt[k0*M]
+				a.k, a.ncols, a.rows = min(kc, K-k0), body, rows
+				a.bias = nil
+				if k0 == 0 && bias != nil {
+					a.bias = &bias[0]
+				}
+				callGemm(im.gemm, &a)
+			}
+			r += rows
+		}
+	}
+	if body < M {
+		gemmCols(y, x, wt, R, K, M, body)
+	}
 }
 
 // runScan is Kernels.Scan for this ISA.

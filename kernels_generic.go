@@ -20,7 +20,11 @@ func genericKernels() *Kernels {
 		NeuronBlocks: func(p []NeuronParams, x, s []float32, mask []uint16, st []NeuronState, T int) {
 			neuronBlocksGeneric(neuronGeneric, p, x, s, mask, st, T)
 		},
-		Gemm:       gemmGeneric,
+		Gemm: gemmGeneric,
+		GemmBias: func(y, x, wt, bias []float32, R, K, M int) {
+			fillRows(y, bias, R, M)
+			gemmGeneric(y, x, wt, R, K, M)
+		},
 		SpikeAccum: spikeAccumGeneric,
 		GLU:        gluGeneric,
 		PMBCPass:   PMBCPassGeneric,
@@ -196,6 +200,18 @@ func neuronBlocksGeneric(neuron func(*NeuronParams, []float32, []float32, []uint
 			mb = mask[b*T : (b+1)*T]
 		}
 		neuron(&p[b], x[b*T*Lanes:(b+1)*T*Lanes], sb, mb, &st[b], T)
+	}
+}
+
+// fillRows sets each of the R rows of y (width M) to bias, with log2(R) copies.
+func fillRows(y, bias []float32, R, M int) {
+	if R <= 0 || M <= 0 {
+		return
+	}
+	y = y[:R*M]
+	f := copy(y, bias[:M])
+	for f < len(y) {
+		f += copy(y[f:], y[:f])
 	}
 }
 

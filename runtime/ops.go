@@ -803,17 +803,17 @@ func (l *linear) item(x *execCtx, w int, i int) {
 	if l.wtPad != nil {
 		n := hi - lo
 		yp := x.ws[w].f32(7, n*l.mp)
-		f := copy(yp, l.biasPad)
-		for f < len(yp) {
-			f += copy(yp[f:], yp[:f])
-		}
-		x.k.Gemm(yp, x.in[0].data[lo*l.k:hi*l.k], l.wtPad, n, l.k, l.mp)
+		x.k.GemmBias(yp, x.in[0].data[lo*l.k:hi*l.k], l.wtPad, l.biasPad, n, l.k, l.mp)
 		for r := 0; r < n; r++ {
 			copy(y[r*l.m:(r+1)*l.m], yp[r*l.mp:r*l.mp+l.m])
 		}
 		return
 	}
-	l.initRows(y, hi-lo)
+	if l.bias != nil {
+		x.k.GemmBias(y, x.in[0].data[lo*l.k:hi*l.k], l.wt, l.bias, hi-lo, l.k, l.m)
+		return
+	}
+	clear(y)
 	x.k.Gemm(y, x.in[0].data[lo*l.k:hi*l.k], l.wt, hi-lo, l.k, l.m)
 }
 

@@ -1,0 +1,58 @@
+package spikessm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestGemmBias: for every variant, GemmBias gives exactly the bits of filling y with
+// the bias and running that variant's Gemm (R across the 4-row and 1-row paths, K
+// across chunk sizes incl. 0, M across vector widths and tails), and never reads y.
+func TestGemmBias(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, k := range variants(t) {
+		for _, R := range []int{1, 3, 4, 5, 9} {
+			for _, K := range []int{0, 1, 2, 17, 33} {
+				for _, M := range []int{1, 7, 8, 10, 15, 16, 17, 32, 33, 64, 65, 130} {
+					x := randSlice(rng, R*K)
+					wt := randSlice(rng, K*M)
+					bias := randSlice(rng, M)
+					want := make([]float32, R*M)
+					fillRows(want, bias, R, M)
+					k.Gemm(want, x, wt, R, K, M)
+					got := make([]float32, R*M+1)
+					for i := range got {
+						got[i] = float32(math.NaN()) // GemmBias must not read y
+					}
+					k.GemmBias(got, x, wt, bias, R, K, M)
+					for i := range want {
+						require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "%s R=%d K=%d M=%d i=%d", k.Name, R, K, M, i)
+					}
+					require.True(t, math.IsNaN(float64(got[R*M])), "past R·M untouched")
+				}
+			}
+		}
+	}
+}
+
+func FuzzGemmBias(f *testing.F) {
+	f.Add(uint64(1), uint8(4), uint8(5), uint8(33))
+	f.Fuzz(func(t *testing.T, seed uint64, r, kk, m uint8) {
+		rng := rand.New(rand.NewPCG(seed, 5))
+		R, K, M := 1+int(r%9), int(kk%40), 1+int(m%80)
+		x, wt, bias := randSlice(rng, R*K), randSlice(rng, K*M), randSlice(rng, M)
+		for _, k := range variants(t) {
+			want := make([]float32, R*M)
+			fillRows(want, bias, R, M)
+			k.Gemm(want, x, wt, R, K, M)
+			got := make([]float32, R*M)
+			k.GemmBias(got, x, wt, bias, R, K, M)
+			for i := range want {
+				require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "%s R=%d K=%d M=%d", k.Name, R, K, M)
+			}
+		}
+	})
+}
