@@ -19,10 +19,14 @@
 // Select picks one, Default picks the best or the one named by
 // SPIKESSM_KERNELS.
 //
-// Results across variants: Neuron (spikes, masks and state) and SpikeAccum
-// are bit-identical to generic; Scan/ScanSpikes, Gemm and GLU agree within
-// ScanTolerance, GemmTolerance and GLUTolerance. PMBC gives exactly the
-// spikes of the sequential Neuron.
+// Results across variants: Neuron (spikes, masks and state), SpikeAccum,
+// GELU, LayerNorm, Add and the data-movement helpers (Tile, TileReverse,
+// AddReversed, DivChannels, SumRows, Heaviside) are bit-identical to
+// generic; Scan/ScanSpikes, Gemm/GemmBias, GLU and SDN agree within
+// ScanTolerance, GemmTolerance, GLUTolerance and SDNTolerance. PMBC gives
+// exactly the spikes of the sequential Neuron. For a fixed variant every
+// kernel gives the same bits for an element wherever it sits in a call, so
+// streaming and sequence calls agree bit for bit.
 //
 // Activations use a tiled layout: one block of Lanes = 16 channels is a
 // [T][Lanes] series (Tile, Untile); S4D parameters are packed per block

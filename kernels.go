@@ -146,8 +146,9 @@ type Kernels struct {
 	// holds the 8 inputs before v[0] as [8][Lanes], oldest first (zeros at the
 	// start of a stream), and is set to the last 8 inputs on return, so
 	// streaming T = 1 calls reproduce one call over the whole sequence.
-	// Every variant computes the same float32 operations in the same order
-	// as sdnGeneric (no FMA), so mem and s are bit-identical across variants.
+	// Assembly variants use FMA chains: mem is within SDNTolerance of
+	// sdnGeneric and spikes agree wherever the margin exceeds that bound; a
+	// fixed variant gives the same bits in streaming and sequence calls.
 	SDN func(p *SDNParams, v, mem, s []float32, hist *[8 * Lanes]float32, T int)
 
 	// GELU sets out[j] = 0.5·in[j]·(1 + erf(in[j]/√2)) for j < len(in) (exact-

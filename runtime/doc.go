@@ -33,8 +33,11 @@
 //
 // S4D layers run the tiled scan kernel per (batch row, 16-channel block) with parameters packed
 // once at load; a bidirectional layer adds a reverse scan of the anti-causal part (sequence mode
-// only, so such models have no Session). SDNNeuron runs the SDN kernel per block (the same
-// float32 operations in every kernel variant). SpikingNeuron uses the sequential kernel or PMBC, whichever measured faster for the
+// only, so such models have no Session). SDNNeuron runs the SDN kernel per block (FMA chains
+// in the assembly variants, within spikessm.SDNTolerance of generic). In plain Runs an S4D →
+// ThresholdScale → SDNNeuron chain whose intermediates nobody reads runs fused, per block in
+// cache, with bit-identical results (RunWith with captures, injections, statistics or a trace
+// runs the ops one by one). SpikingNeuron uses the sequential kernel or PMBC, whichever measured faster for the
 // layer and sequence length on first use (both give the same spikes). A Linear that reads spikes
 // uses spike-sparse accumulation when the observed firing rate of the run is below a crossover
 // calibrated at load by timing both paths on the layer's shape; both paths are checked to give

@@ -243,8 +243,9 @@ func (o *sdn) run(x *execCtx) error {
 }
 
 // item runs one (row, 16-channel block) over all T steps through Kernels.SDN (the network
-// per lane and step, no FMA, the same float32 operations in every variant). The 8-step input
-// history lives in the op state, so streaming (T = 1) reproduces the sequence bit for bit.
+// per lane and step; a fixed kernel variant gives the same bits for a step wherever it is).
+// The 8-step input history lives in the op state, so streaming (T = 1) reproduces the
+// sequence bit for bit.
 func (o *sdn) item(x *execCtx, w, i int) {
 	_, t, c := x.btc(x.in[0])
 	nb := nblocks(c)
