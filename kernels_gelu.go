@@ -39,39 +39,27 @@ func geluGeneric(out, in []float32) {
 		tc := min(v, geluCut)
 		i := int(tc * 2)
 		s := tc - float32(i)*0.5
-		p := fma32(c[5][i], s, c[4][i])
-		p = fma32(p, s, c[3][i])
-		p = fma32(p, s, c[2][i])
-		p = fma32(p, s, c[1][i])
-		p = fma32(p, s, c[0][i])
 		r := x
 		if !(x >= 0) {
 			r = negZero
 		}
-		out[j] = fma32(-v, p, r)
-	}
-}
-
-// fma32 is the float32 fused multiply-add a·b + c with one rounding
-// (round to nearest even), as VFMADD231PS computes it. The product is exact
-// in float64; the sum is rounded to float64 with round-to-odd (rounded to
-// nearest, then moved one ulp toward the exact value if inexact and even), and
-// then to float32: with 53 ≥ 2·24 + 2 bits, that second rounding is the
-// correct one.
-func fma32(a, b, c float32) float32 {
-	p := float64(a) * float64(b)
-	s := p + float64(c)
-	if s == 0 || s-s != 0 { // exact zero, ±Inf or NaN
-		return float32(s)
-	}
-	bb := s - p
-	e := (p - (s - bb)) + (float64(c) - bb) // s + e = p + c exactly
-	if e != 0 && math.Float64bits(s)&1 == 0 {
-		if (e > 0) == (s > 0) {
-			s = math.Float64frombits(math.Float64bits(s) + 1)
-		} else {
-			s = math.Float64frombits(math.Float64bits(s) - 1)
+		// Fast path: each fma in float64, flagged where the float32
+		// rounding could be a double rounding (see fma32); then the element
+		// is redone with fma32.
+		p, b0 := fma32Fast(c[5][i], s, c[4][i])
+		p, b1 := fma32Fast(p, s, c[3][i])
+		p, b2 := fma32Fast(p, s, c[2][i])
+		p, b3 := fma32Fast(p, s, c[1][i])
+		p, b4 := fma32Fast(p, s, c[0][i])
+		y, b5 := fma32Fast(-v, p, r)
+		if b0 || b1 || b2 || b3 || b4 || b5 {
+			p = fma32(c[5][i], s, c[4][i])
+			p = fma32(p, s, c[3][i])
+			p = fma32(p, s, c[2][i])
+			p = fma32(p, s, c[1][i])
+			p = fma32(p, s, c[0][i])
+			y = fma32(-v, p, r)
 		}
+		out[j] = y
 	}
-	return float32(s)
 }

@@ -23,7 +23,7 @@ const geluChunk = 1 << 16
 func (im *asmImpl) runGELU(out, in []float32) {
 	n := len(in)
 	out = out[:n]
-	body := n - n%im.width
+	body := n &^ (im.width - 1) // width is a power of two
 	for i0 := 0; i0 < body; i0 += geluChunk {
 		callGELU(im.gelu, &geluArgs{dst: &out[i0], src: &in[i0], n: min(geluChunk, body-i0), tab: &geluCoef[0][0]})
 	}
