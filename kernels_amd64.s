@@ -1091,10 +1091,16 @@ sa2_done:
 // func gemmAVX512(a *gemmArgs)
 TEXT ·gemmAVX512(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), DI
+	// gemmArgs.rows rows in groups of four, then one at a time; after each
+	// group the y and x pointers and the row count in the argument block
+	// are advanced (the block is the caller's scratch).
+gm512_rows:
 	MOVQ 64(DI), AX
 	CMPQ AX, $4
-	JEQ gm512_r4
-	JMP gm512_r1
+	JGE gm512_r4
+	CMPQ AX, $1
+	JGE gm512_r1
+	JMP gm512_done
 gm512_r4:
 	MOVQ 0(DI), R8
 	MOVQ 16(DI), R9
@@ -1196,7 +1202,7 @@ gm512_r4_wide_store:
 	JMP gm512_r4_wide
 gm512_r4_narrow:
 	CMPQ R14, $16
-	JLT gm512_done
+	JLT gm512_r4_next
 	MOVQ 32(DI), R12
 	MOVQ DX, R10
 	VMOVUPS 0(R10), Z0
@@ -1304,7 +1310,7 @@ gm512_r1_wide_store:
 	JMP gm512_r1_wide
 gm512_r1_narrow:
 	CMPQ R14, $16
-	JLT gm512_done
+	JLT gm512_r1_next
 	MOVQ 32(DI), R12
 	MOVQ DX, R10
 	VMOVUPS 0(R10), Z0
@@ -1329,6 +1335,22 @@ gm512_r1_narrow_store:
 	ADDQ $64, R9
 	SUBQ $16, R14
 	JMP gm512_r1_narrow
+gm512_r4_next:
+	MOVQ 32(DI), AX
+	SHLQ $2, AX
+	ADDQ AX, 0(DI)
+	MOVQ 40(DI), AX
+	SHLQ $2, AX
+	ADDQ AX, 8(DI)
+	SUBQ $4, 64(DI)
+	JMP gm512_rows
+gm512_r1_next:
+	MOVQ 32(DI), AX
+	ADDQ AX, 0(DI)
+	MOVQ 40(DI), AX
+	ADDQ AX, 8(DI)
+	DECQ 64(DI)
+	JMP gm512_rows
 gm512_done:
 	VZEROUPPER
 	RET
@@ -1336,10 +1358,16 @@ gm512_done:
 // func gemmAVX2(a *gemmArgs)
 TEXT ·gemmAVX2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), DI
+	// gemmArgs.rows rows in groups of four, then one at a time; after each
+	// group the y and x pointers and the row count in the argument block
+	// are advanced (the block is the caller's scratch).
+gm2_rows:
 	MOVQ 64(DI), AX
 	CMPQ AX, $4
-	JEQ gm2_r4
-	JMP gm2_r1
+	JGE gm2_r4
+	CMPQ AX, $1
+	JGE gm2_r1
+	JMP gm2_done
 gm2_r4:
 	MOVQ 0(DI), R8
 	MOVQ 16(DI), R9
@@ -1415,7 +1443,7 @@ gm2_r4_wide_store:
 	JMP gm2_r4_wide
 gm2_r4_narrow:
 	CMPQ R14, $8
-	JLT gm2_done
+	JLT gm2_r4_next
 	MOVQ 32(DI), R12
 	MOVQ DX, R10
 	VMOVUPS 0(R10), Y0
@@ -1523,7 +1551,7 @@ gm2_r1_wide_store:
 	JMP gm2_r1_wide
 gm2_r1_narrow:
 	CMPQ R14, $8
-	JLT gm2_done
+	JLT gm2_r1_next
 	MOVQ 32(DI), R12
 	MOVQ DX, R10
 	VMOVUPS 0(R10), Y0
@@ -1548,6 +1576,22 @@ gm2_r1_narrow_store:
 	ADDQ $32, R9
 	SUBQ $8, R14
 	JMP gm2_r1_narrow
+gm2_r4_next:
+	MOVQ 32(DI), AX
+	SHLQ $2, AX
+	ADDQ AX, 0(DI)
+	MOVQ 40(DI), AX
+	SHLQ $2, AX
+	ADDQ AX, 8(DI)
+	SUBQ $4, 64(DI)
+	JMP gm2_rows
+gm2_r1_next:
+	MOVQ 32(DI), AX
+	ADDQ AX, 0(DI)
+	MOVQ 40(DI), AX
+	ADDQ AX, 8(DI)
+	DECQ 64(DI)
+	JMP gm2_rows
 gm2_done:
 	VZEROUPPER
 	RET

@@ -51,7 +51,7 @@ type gemmArgs struct {
 	k             int      // 24
 	ldy, ldx, ldw int      // 32, 40, 48: row strides in bytes
 	ncols         int      // 56: multiple of the register width
-	rows          int      // 64: 4 or 1
+	rows          int      // 64: amd64: all rows (the assembly loops, advancing y, x and rows here); arm64: 4 or 1
 	bias          *float32 // 72: amd64: accumulators start from bias (all rows) instead of y
 }
 
@@ -108,6 +108,7 @@ type asmImpl struct {
 	width      int       // floats per vector register (SpikeAccum/Gemm column granule)
 	gemmWide   int       // columns of the wide Gemm tile
 	gemmBias   bool      // the gemm assembly reads gemmArgs.bias
+	gemmRows   bool      // the gemm assembly loops over all gemmArgs.rows itself
 	sdn        asmKernel // 0: generic SDN
 	gelu       asmKernel // 0: generic GELU (else n%width is done in Go)
 	layerNorm  asmKernel // 0: generic LayerNorm
@@ -364,7 +365,19 @@ func (im *asmImpl) gemmRun(y, x, wt, bias []float32, R, K, M int) {
 	y, x, wt = y[:R*M], x[:R*K], wt[:K*M]
 	body := M - M%im.width
 	a := gemmArgs{ldy: M * 4, ldx: K * 4, ldw: M * 4}
-	if body > 0 {
+	if body > 0 && im.gemmRows {
+		// One call per K chunk; the assembly walks the rows itself.
+		kc := max(1, gemmChunkW/body)
+		for k0 := 0; k0 < K; k0 += kc {
+			a.y, a.x, a.wt = &y[0], &x[k0], &wt[k0*M]
+			a.k, a.ncols, a.rows = min(kc, K-k0), body, R
+			a.bias = nil
+			if k0 == 0 && bias != nil {
+				a.bias = &bias[0]
+			}
+			callGemm(im.gemm, &a)
+		}
+	} else if body > 0 {
 		for r := 0; r < R; {
 			rows := 1
 			if R-r >= 4 {

@@ -254,6 +254,26 @@ func BenchmarkGemm(b *testing.B) {
 	}
 }
 
+// BenchmarkGemmModel: the Linear shapes of the small reference models (a 64-row chunk:
+// the GLU projection H=32 → 2H, the encoder 1 → 32, the 10-class decoder padded to 16),
+// bias-seeded as the runtime runs them.
+func BenchmarkGemmModel(b *testing.B) {
+	for _, k := range variants(b) {
+		for _, sh := range [][3]int{{64, 32, 64}, {64, 1, 32}, {16, 32, 16}} {
+			R, K, M := sh[0], sh[1], sh[2]
+			b.Run(fmt.Sprintf("impl=%s/R=%d/K=%d/M=%d", k.Name, R, K, M), func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(7, 8))
+				x, wt, bias, y := randSlice(rng, R*K), randSlice(rng, K*M), randSlice(rng, M), make([]float32, R*M)
+				for b.Loop() {
+					k.GemmBias(y, x, wt, bias, R, K, M)
+				}
+				b.ReportMetric(2*float64(R*K*M)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/call")
+			})
+		}
+	}
+}
+
 func BenchmarkGLU(b *testing.B) {
 	for _, k := range variants(b) {
 		n := 4096

@@ -38,6 +38,24 @@ func TestGemmBias(t *testing.T) {
 	}
 }
 
+// TestGemmBiasChunks: K split into several assembly calls (2^18 weights per call) and
+// rows through both the four-row and the single-row paths.
+func TestGemmBiasChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	R, K, M := 7, 300, 1030
+	x, wt, bias := randSlice(rng, R*K), randSlice(rng, K*M), randSlice(rng, M)
+	for _, k := range variants(t) {
+		want := make([]float32, R*M)
+		fillRows(want, bias, R, M)
+		k.Gemm(want, x, wt, R, K, M)
+		got := make([]float32, R*M)
+		k.GemmBias(got, x, wt, bias, R, K, M)
+		for i := range want {
+			require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "%s i=%d", k.Name, i)
+		}
+	}
+}
+
 func FuzzGemmBias(f *testing.F) {
 	f.Add(uint64(1), uint8(4), uint8(5), uint8(33))
 	f.Fuzz(func(t *testing.T, seed uint64, r, kk, m uint8) {
