@@ -8,15 +8,21 @@ import (
 
 // Operator fusion for the sequence entry point.
 //
-// fuseChains rewrites a compiled sequence plan so that each S4D → ThresholdScale →
-// SDNNeuron chain (SpikingSSMs' layer core) runs as one node: per (batch row, 16-channel
-// block) the scan's output tile is divided by vth and fed to the SDN kernel while it is
-// still in cache, instead of being written out as (B, L, H), divided in a second pass and
-// tiled again. The arithmetic is exactly that of the three ops (the same kernels on the
-// same tiles; IEEE division), so results are bit-identical to the unfused plan. A chain is
-// fused only when its intermediate values have no other reader and are not graph outputs.
-// Plain Runs use the fused plan; RunWith with captures, injections, statistics or a trace
-// uses the unfused one, so every intermediate stays observable.
+// fuseChains rewrites a compiled sequence plan so that the elementwise or per-channel ops
+// that follow an S4D layer run on its output tile, per (batch row, 16-channel block), while
+// the tile is still in cache, instead of the layer writing (B, L, H) and the next op reading
+// it back:
+//
+//   - S4D → ThresholdScale → SDNNeuron (SpikingSSMs' layer core): divide by vth, run the SDN
+//     kernel, write the spikes;
+//   - S4D → GELU (exact erf) and S4D → Heaviside (binary S4D): apply the kernel in place.
+//
+// The arithmetic is exactly that of the separate ops (the same kernels on the same
+// elements; elementwise kernels give an element the same bits wherever it sits), so results
+// are bit-identical to the unfused plan. A chain is fused only when its intermediate values
+// have no other reader and are not graph outputs. Plain Runs use the fused plan; RunWith with
+// captures, injections, statistics or a trace uses the unfused one, so every intermediate
+// stays observable.
 func fuseChains(p *plan) *plan {
 	if p.stepMode {
 		return p
@@ -39,6 +45,14 @@ func fuseChains(p *plan) *plan {
 			if f := fuseS4DSDN(p, uses, p.nodes[i], p.nodes[i+1], p.nodes[i+2]); f != nil {
 				nodes = append(nodes, f)
 				i += 2
+				fused = true
+				continue
+			}
+		}
+		if i+1 < len(p.nodes) {
+			if f := fuseS4DElem(uses, p.nodes[i], p.nodes[i+1]); f != nil {
+				nodes = append(nodes, f)
+				i++
 				fused = true
 				continue
 			}
@@ -150,4 +164,59 @@ func (o *s4dSDNChain) item(x *execCtx, w, i int) {
 	if withMem {
 		spikessm.Untile(x.out[1].data[b*t*h:(b+1)*t*h], mem, t, h, blk)
 	}
+}
+
+// fuseS4DElem returns the fused node of a and e when a is an S4D whose only reader is e, an
+// exact-erf GELU or a Heaviside, else nil.
+func fuseS4DElem(uses []int, a, e *cnode) *cnode {
+	s4, ok := a.impl.(*s4d)
+	if !ok || s4.spikeIn || len(a.out) < 1 || a.out[0] < 0 || len(e.in) < 1 || e.in[0] != a.out[0] ||
+		uses[a.out[0]] != 1 || len(e.out) != 1 || e.out[0] < 0 {
+		return nil
+	}
+	for _, o := range a.out[1:] {
+		if o >= 0 {
+			return nil
+		}
+	}
+	var f func(k *spikessm.Kernels, y []float32)
+	switch op := e.impl.(type) {
+	case *rowOp:
+		if !op.gelu {
+			return nil
+		}
+		f = func(k *spikessm.Kernels, y []float32) { k.GELU(y, y) }
+	case *heavisideOp:
+		t := op.t
+		f = func(_ *spikessm.Kernels, y []float32) { spikessm.Heaviside(y, y, t) }
+	default:
+		return nil
+	}
+	return &cnode{name: a.name + "+" + e.name, op: a.op + "+" + e.op, in: a.in, out: e.out,
+		impl: &s4dElemChain{s4: s4, f: f}}
+}
+
+// s4dElemChain is a fused S4D → elementwise chain (see fuseChains); state: the S4D's.
+type s4dElemChain struct {
+	s4 *s4d
+	f  func(k *spikessm.Kernels, y []float32) // in place on a [T][Lanes] tile
+}
+
+func (o *s4dElemChain) infer(in [][]int) ([][]int, error) { return o.s4.infer(in) }
+
+func (o *s4dElemChain) stateSizes(in []*tval) []int { return o.s4.stateSizes(in) }
+
+func (o *s4dElemChain) run(x *execCtx) error {
+	b, _, _ := x.btc(x.in[0])
+	x.par(b*nblocks(o.s4.h), o, len(x.in[0].data)*(o.s4.n*8+64))
+	return nil
+}
+
+func (o *s4dElemChain) item(x *execCtx, w, i int) {
+	_, t, h := x.btc(x.in[0])
+	nb := nblocks(h)
+	b, blk := i/nb, i%nb
+	y := o.s4.tile(x, w, b, blk, x.st[0], x.st[1])
+	o.f(x.k, y)
+	spikessm.Untile(x.out[0].data[b*t*h:(b+1)*t*h], y, t, h, blk)
 }

@@ -9,14 +9,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestFusedChainsBitIdentical: on the SpikingSSM reference models the fused plan replaces
-// every S4D → ThresholdScale → SDNNeuron chain by one node, and Run (fused) gives exactly
-// the logits of RunWith with statistics (the unfused plan), for several batch sizes and
-// worker counts; a capture of a fused-away intermediate still works (unfused plan).
+// TestFusedChainsBitIdentical: on every reference model the fused plan replaces each layer's
+// S4D chain (S4D → ThresholdScale → SDNNeuron for SpikingSSMs, S4D → GELU for the S4D
+// models, S4D → Heaviside for binary S4D) by one node, and Run (fused) gives exactly the
+// logits of RunWith with statistics (the unfused plan), for several batch sizes and worker
+// counts; a capture of a fused-away intermediate still works (unfused plan).
 func TestFusedChainsBitIdentical(t *testing.T) {
 	for _, c := range refCases {
-		if !c.spiking {
-			continue
+		chainOp, capture := "S4D+GELU", "layer0.ssm"
+		switch {
+		case c.spiking:
+			chainOp, capture = "S4D+ThresholdScale+SDNNeuron", "layer0.vin"
+		case c.binary:
+			chainOp = "S4D+Heaviside"
 		}
 		t.Run(c.name, func(t *testing.T) {
 			data := convertCase(t, c)
@@ -28,9 +33,9 @@ func TestFusedChainsBitIdentical(t *testing.T) {
 				require.Less(t, len(m.fused.nodes), len(m.seq.nodes), "chains fused")
 				chains := 0
 				for _, n := range m.fused.nodes {
-					if n.op == "S4D+ThresholdScale+SDNNeuron" {
+					if n.op == chainOp {
 						chains++
-						require.True(t, strings.HasSuffix(n.name, ".neuron"), n.name)
+						require.True(t, strings.HasPrefix(n.name, "layer"), n.name)
 					}
 				}
 				require.Equal(t, c.layers, chains, "one chain per layer")
@@ -41,14 +46,14 @@ func TestFusedChainsBitIdentical(t *testing.T) {
 					in := Tensor{Shape: []int{bs, L, 1}, Data: x.Data[:bs*L]}
 					fused, err := m.Run(context.Background(), in)
 					require.NoError(t, err)
-					res, err := m.RunWith(context.Background(), in, RunOptions{Stats: true, Capture: []string{"layer0.vin"}})
+					res, err := m.RunWith(context.Background(), in, RunOptions{Stats: true, Capture: []string{capture}})
 					require.NoError(t, err)
 					unfused := res.Outputs[m.OutputNames()[0]]
 					require.Equal(t, unfused.Shape, fused.Shape)
 					for i := range fused.Data {
 						require.Equal(t, math.Float32bits(unfused.Data[i]), math.Float32bits(fused.Data[i]), "workers %d batch %d logit %d", workers, bs, i)
 					}
-					require.Len(t, res.Captured["layer0.vin"].Data, bs*L*32)
+					require.Len(t, res.Captured[capture].Data, bs*L*32)
 				}
 				require.NoError(t, m.Close())
 			}

@@ -482,7 +482,14 @@ func buildHeaviside(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 		return nil, err
 	}
 	t := float32(th)
-	return &rowOp{flat: func(in, out []float32) { spikessm.Heaviside(out, in, t) }}, nil
+	return &heavisideOp{rowOp: rowOp{flat: func(in, out []float32) { spikessm.Heaviside(out, in, t) }}, t: t}, nil
+}
+
+// heavisideOp is the Heaviside op (a row op), which a fused S4D → Heaviside chain
+// (fuse.go) applies to its tiles instead.
+type heavisideOp struct {
+	rowOp
+	t float32
 }
 
 func buildThresholdScale(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
