@@ -259,7 +259,7 @@ func BenchmarkGemm(b *testing.B) {
 // bias-seeded as the runtime runs them.
 func BenchmarkGemmModel(b *testing.B) {
 	for _, k := range variants(b) {
-		for _, sh := range [][3]int{{64, 32, 64}, {64, 1, 32}, {16, 32, 16}} {
+		for _, sh := range [][3]int{{64, 32, 64}, {64, 256, 64}, {64, 1, 32}, {16, 32, 16}} {
 			R, K, M := sh[0], sh[1], sh[2]
 			b.Run(fmt.Sprintf("impl=%s/R=%d/K=%d/M=%d", k.Name, R, K, M), func(b *testing.B) {
 				rng := rand.New(rand.NewPCG(7, 8))
