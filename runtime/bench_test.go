@@ -97,8 +97,9 @@ func copyBandwidth() float64 {
 
 // streamModel builds a causal S4D model with H channels, N modes and the given layers
 // (LayerNorm prenorm, S4D, GELU, Linear H→2H, GLU, residual), mean-pooled to 10 logits.
-func streamModel(b testing.TB, h, n, layers int) []byte {
+func streamModel(b testing.TB, h, n, layers int, unitB bool) []byte {
 	g := newToy(b, 1)
+	g.unitB = unitB
 	g.linear("encoder", "input", "encoder.out", 1, h)
 	x := "encoder.out"
 	for i := 0; i < layers; i++ {
@@ -119,21 +120,30 @@ func streamModel(b testing.TB, h, n, layers int) []byte {
 
 // BenchmarkStep: streaming ns/Step for H = 256, N = 64, 4 layers, batch 1. Reports the S4D
 // state bytes moved per step (a, b, c: 6 floats read; x: 2 read + 2 written = 40 bytes per
-// state element) and the achieved bandwidth on them, plus the Linear weight bytes.
+// state element; 32 with unitB, the converter's form, whose kernels do not read b) and the
+// achieved bandwidth on them, plus the Linear weight bytes.
 func BenchmarkStep(b *testing.B) {
 	const H, N, layers = 256, 64, 4
-	for _, v := range []string{"", "generic"} {
-		b.Run("kernels="+v, func(b *testing.B) {
+	for _, c := range []struct {
+		v     string
+		unitB bool
+	}{{"", true}, {"", false}, {"generic", false}} {
+		v := c.v
+		b.Run(fmt.Sprintf("kernels=%s/unitB=%v", v, c.unitB), func(b *testing.B) {
 			opts := []Option{}
 			if v != "" {
 				opts = append(opts, WithKernels(spikessm.Variant(v)))
 			}
-			m, err := LoadBytes(streamModel(b, H, N, layers), opts...)
+			m, err := LoadBytes(streamModel(b, H, N, layers, c.unitB), opts...)
 			require.NoError(b, err)
 			s, err := m.NewSession(1)
 			require.NoError(b, err)
 			x := []float32{0.5}
-			stateBytes := int64(layers * H * N * 40)
+			perState := 40
+			if c.unitB && v != "generic" {
+				perState = 32
+			}
+			stateBytes := int64(layers * H * N * perState)
 			weightBytes := int64(layers * (H * 2 * H * 4))
 			b.SetBytes(stateBytes)
 			b.ReportAllocs()
@@ -152,7 +162,7 @@ func BenchmarkStep(b *testing.B) {
 			b.ReportMetric(float64(stateBytes), "state-B/step")
 			b.ReportMetric(float64(weightBytes), "linear-B/step")
 			b.ReportMetric(float64(stateBytes)/ns, "state-GB/s")
-			// The bandwidth bound: 40 bytes per state element per step at this machine's
+			// The bandwidth bound: 40 (32) bytes per state element per step at this machine's
 			// measured streaming bandwidth (the state, 2.6 MB here, does not fit in L2).
 			bw := copyBandwidth()
 			b.ReportMetric(float64(stateBytes)/bw, "bound-ns/step")

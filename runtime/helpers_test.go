@@ -20,6 +20,7 @@ type toy struct {
 	shapes  map[string][]int
 	rng     *rand.Rand
 	outDims map[string][]format.Dim
+	unitB   bool // s4d: b = 1 + 0i, as the converter stores it (b folded into c)
 }
 
 // out declares the shape of a graph output: -1 is the batch symbol B, -2 the length L.
@@ -102,7 +103,7 @@ func (g *toy) s4d(name, in, out string, h, n int, bidir bool) {
 	}
 	ins := []string{in,
 		g.w(name+".a_re", []int{h, n}, ar), g.w(name+".a_im", []int{h, n}, ai),
-		g.w(name+".b_re", []int{h, n}, g.randn(h*n, 0.5)), g.w(name+".b_im", []int{h, n}, g.randn(h*n, 0.5)),
+		g.w(name+".b_re", []int{h, n}, g.bRe(h*n)), g.w(name+".b_im", []int{h, n}, g.bIm(h*n)),
 		g.w(name+".c_re", []int{h, n}, g.randn(h*n, 0.5)), g.w(name+".c_im", []int{h, n}, g.randn(h*n, 0.5)),
 		g.w(name+".d", []int{h}, g.randn(h, 1)),
 	}
@@ -112,6 +113,25 @@ func (g *toy) s4d(name, in, out string, h, n int, bidir bool) {
 		attrs["bidirectional"] = int64(1)
 	}
 	g.node("S4D", name, ins, []string{out}, attrs)
+}
+
+// bRe and bIm are the S4D input weights: random, or 1 + 0i with unitB.
+func (g *toy) bRe(n int) []float64 {
+	if g.unitB {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = 1
+		}
+		return v
+	}
+	return g.randn(n, 0.5)
+}
+
+func (g *toy) bIm(n int) []float64 {
+	if g.unitB {
+		return make([]float64, n)
+	}
+	return g.randn(n, 0.5)
 }
 
 func (g *toy) sdn(name, in, out, mem string) {
