@@ -11,6 +11,9 @@ func layerNormAVX2(a *lnArgs)
 //go:noescape
 func layerNorm16AVX512(a *lnArgs)
 
+//go:noescape
+func layerNorm16p2AVX512(a *lnArgs)
+
 // IDs of the LayerNorm kernels (after those of kernels_gelu_amd64.go).
 const (
 	kLayerNormAVX512 = kGELUAVX2 + 1 + iota
@@ -44,6 +47,10 @@ func lnBlock(k asmKernel) int {
 func callLayerNormBlock(k asmKernel, a *lnArgs) {
 	if k != kLayerNormAVX512 {
 		panic("spikessm: bad LayerNorm block kernel")
+	}
+	if a.c&(a.c-1) == 0 {
+		layerNorm16p2AVX512(a) // c a power of two: multiply by 1/c
+		return
 	}
 	layerNorm16AVX512(a)
 }

@@ -438,7 +438,7 @@ GLOBL ln_iota<>(SB), RODATA|NOPTR, $64
 // The lane sums start from the first column instead of +0, which can only
 // turn an all −0 sum into −0: adding +0 to the reduced sums gives generic's
 // bits back.
-#define LNPASS1(B, D, LOOP, DONE) \
+#define LNPASS1(B, D, LOOP, DONE, DIVC) \
 	LNBASE(B) \
 	LNROWS(LNLOAD) \
 	MOVQ $1, CX \
@@ -452,11 +452,11 @@ LOOP: \
 DONE: \
 	LNT \
 	VADDPS Z24, Z0, Z0 \
-	VDIVPS Z25, Z0, D
+	DIVC Z25, Z0, D
 
 // LNPASS2 computes the scales float32(1/sqrt(float64(q/c) + eps)) of the
 // block at SI (means in Z29) into Z28.
-#define LNPASS2(ONE, LOOP, ODD, DONE) \
+#define LNPASS2(ONE, LOOP, ODD, DONE, DIVC) \
 	LEAQ ln_iota<>(SB), AX \
 	LNBASE(SI) \
 	CMPQ R13, $1 \
@@ -487,7 +487,7 @@ ODD: \
 	LNROWS(LNSQ1) \
 DONE: \
 	LNT \
-	VDIVPS Z25, Z0, Z0 \
+	DIVC Z25, Z0, Z0 \
 	VEXTRACTF64X4 $1, Z0, Y2 \
 	VCVTPS2PD Y0, Z1 \
 	VCVTPS2PD Y2, Z2 \
@@ -592,6 +592,61 @@ COL: \
 	LEAQ (R11)(DX*8), R11 \
 	LNOUT8(32, 36, 40, 44, 48, 52, 56, 60)
 
+#define LN16FN(DIVC, RECIP) \
+	MOVQ a+0(FP), DI \
+	MOVQ 0(DI), R15 \
+	MOVQ 8(DI), SI \
+	MOVQ 32(DI), R14 \
+	SHRQ $4, R14 \
+	MOVQ 40(DI), DX \
+	MOVQ DX, R13 \
+	SHRQ $4, R13 \
+	SHLQ $2, DX \
+	MOVQ DX, BX \
+	SHLQ $4, BX \
+	VPXORD Z24, Z24, Z24 \
+	VBROADCASTSS 56(DI), Z25 \
+	RECIP \
+	VBROADCASTSD ln_one64<>(SB), Z26 \
+	LNPASS1(SI, Z29, ln16_p1a, ln16_p1a_done, DIVC) \
+	LNPASS2(ln16_p2a_one, ln16_p2a_loop, ln16_p2a_odd, ln16_p2a_done, DIVC) \
+	DECQ R14 \
+	JZ ln16_last \
+	LEAQ (SI)(BX*1), AX \
+	LNPASS1(AX, Z27, ln16_p1b, ln16_p1b_done, DIVC) \
+	JMP ln16_next \
+ln16_block: \
+	LNPASS2(ln16_p2_one, ln16_p2_loop, ln16_p2_odd, ln16_p2_done, DIVC) \
+	DECQ R14 \
+	JZ ln16_last \
+	LEAQ (SI)(BX*1), AX \
+	LNPASS1(AX, Z27, ln16_p1c, ln16_p1c_done, DIVC) \
+	CMPQ R13, $2 \
+	JNE ln16_p3_any \
+	LNPASS3W \
+	JMP ln16_next \
+ln16_p3_any: \
+	LNPASS3(ln16_p3_row, ln16_p3_col) \
+ln16_next: \
+	VMOVAPS Z29, Z31 \
+	VMOVAPS Z28, Z30 \
+	VMOVAPS Z27, Z29 \
+	ADDQ BX, SI \
+	ADDQ BX, R15 \
+	JMP ln16_block \
+ln16_last: \
+	CMPQ 32(DI), $16 \
+	JEQ ln16_one \
+	LNPASS3(ln16_p3l_row, ln16_p3l_col) \
+ln16_one: \
+	VMOVAPS Z29, Z31 \
+	VMOVAPS Z28, Z30 \
+	ADDQ BX, SI \
+	ADDQ BX, R15 \
+	LNPASS3(ln16_p3m_row, ln16_p3m_col) \
+	VZEROUPPER \
+	RET
+
 // func layerNorm16AVX512(a *lnArgs)
 // LayerNorm of blocks of 16 rows for c a multiple of 16 (a.rows a multiple
 // of 16, a.tail 0): per row exactly the float32 operations of
@@ -603,59 +658,19 @@ COL: \
 // the work of the neighbouring blocks. At the top of iteration b: Z29 means
 // of b, Z31 means of b − 1, Z30 scales of b − 1.
 TEXT ·layerNorm16AVX512(SB), NOSPLIT, $0-8
-	MOVQ a+0(FP), DI
-	MOVQ 0(DI), R15        // out
-	MOVQ 8(DI), SI         // in
-	MOVQ 32(DI), R14
-	SHRQ $4, R14           // blocks
-	MOVQ 40(DI), DX
-	MOVQ DX, R13
-	SHRQ $4, R13           // column vectors per row (m)
-	SHLQ $2, DX            // row stride in bytes
-	MOVQ DX, BX
-	SHLQ $4, BX            // block stride in bytes
-	VPXORD Z24, Z24, Z24
-	VBROADCASTSS 56(DI), Z25     // float32(c)
-	VBROADCASTSD ln_one64<>(SB), Z26
-	LNPASS1(SI, Z29, ln16_p1a, ln16_p1a_done)
-	// Iteration 0: no outputs yet.
-	LNPASS2(ln16_p2a_one, ln16_p2a_loop, ln16_p2a_odd, ln16_p2a_done)
-	DECQ R14
-	JZ ln16_last
-	LEAQ (SI)(BX*1), AX
-	LNPASS1(AX, Z27, ln16_p1b, ln16_p1b_done)
-	JMP ln16_next
+	LN16FN(VDIVPS, NOP)
 
-ln16_block:
-	LNPASS2(ln16_p2_one, ln16_p2_loop, ln16_p2_odd, ln16_p2_done)
-	DECQ R14
-	JZ ln16_last
-	LEAQ (SI)(BX*1), AX
-	LNPASS1(AX, Z27, ln16_p1c, ln16_p1c_done)
-	CMPQ R13, $2
-	JNE ln16_p3_any
-	LNPASS3W
-	JMP ln16_next
-ln16_p3_any:
-	LNPASS3(ln16_p3_row, ln16_p3_col)
-ln16_next:
-	VMOVAPS Z29, Z31
-	VMOVAPS Z28, Z30
-	VMOVAPS Z27, Z29
-	ADDQ BX, SI
-	ADDQ BX, R15
-	JMP ln16_block
+DATA ln_one32<>+0(SB)/4, $0x3f800000
+GLOBL ln_one32<>(SB), RODATA|NOPTR, $4
 
-ln16_last:
-	// Outputs of the last block (and of the one before, if any).
-	CMPQ 32(DI), $16
-	JEQ ln16_one
-	LNPASS3(ln16_p3l_row, ln16_p3l_col)
-ln16_one:
-	VMOVAPS Z29, Z31
-	VMOVAPS Z28, Z30
-	ADDQ BX, SI
-	ADDQ BX, R15
-	LNPASS3(ln16_p3m_row, ln16_p3m_col)
-	VZEROUPPER
-	RET
+#define LNRECIP \
+	VBROADCASTSS ln_one32<>(SB), Z0 \
+	VDIVPS Z25, Z0, Z25
+
+// func layerNorm16p2AVX512(a *lnArgs)
+// layerNorm16AVX512 for c a power of two: x/c = x·(1/c) exactly (1/c is
+// exact and the product is the same single rounding of the exact quotient),
+// so the means and variances are those of VDIVPS, with the divider free for
+// the float64 square roots and divisions.
+TEXT ·layerNorm16p2AVX512(SB), NOSPLIT, $0-8
+	LN16FN(VMULPS, LNRECIP)
