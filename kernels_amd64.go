@@ -156,13 +156,13 @@ func archKernels() []*Kernels {
 	if hasAVX512() {
 		ks = append(ks, asmKernels(VariantAVX512, asmImpl{
 			scan: kScanAVX512, scanUnit: kScanUnitAVX512, scanSpikes: kScanSpikesAVX512, neuron: kNeuronAVX2, neuron4: kNeuron4AVX512, group: 4, neuron2: kNeuron2AVX2, spike: kSpikeAccumAVX512, gemm: kGemmAVX512,
-			glu: kGLUAVX512, gluTail: true, width: 16, gemmWide: 64, gemmBias: true, gemmRows: true, sdn: kSDNAVX512, gelu: kGELUAVX512, layerNorm: kLayerNormAVX512, add: kAddAVX512,
+			glu: kGLUExpAVX512, width: 16, gemmWide: 64, gemmBias: true, gemmRows: true, sdn: kSDNAVX512, gelu: kGELUAVX512, layerNorm: kLayerNormAVX512, add: kAddAVX512,
 		}))
 	}
 	if hasAVX2() {
 		ks = append(ks, asmKernels(VariantAVX2, asmImpl{
 			scan: kScanAVX2, scanUnit: kScanUnitAVX2, neuron: kNeuronAVX2, neuron4: kNeuron2AVX2, group: 2, spike: kSpikeAccumAVX2, gemm: kGemmAVX2,
-			glu: kGLUAVX2, width: 8, gemmWide: 16, gemmBias: true, gemmRows: true, sdn: kSDNAVX2, gelu: kGELUAVX2, layerNorm: kLayerNormAVX2, add: kAddAVX2,
+			glu: kGLUExpAVX2, width: 8, gemmWide: 16, gemmBias: true, gemmRows: true, sdn: kSDNAVX2, gelu: kGELUAVX2, layerNorm: kLayerNormAVX2, add: kAddAVX2,
 		}))
 	}
 	return ks

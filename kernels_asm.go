@@ -139,20 +139,7 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 	im := &impl
 	k := &Kernels{Name: name, GLU: gluGeneric, PMBCPass: PMBCPassGeneric}
 	if im.glu != 0 {
-		k.GLU = func(dst, a, b []float32) {
-			n := len(dst)
-			a, b = a[:n], b[:n]
-			body := n
-			if !im.gluTail {
-				body = n - n%im.width
-			}
-			for i0 := 0; i0 < body; i0 += gluChunk {
-				callGLU(im.glu, &gluArgs{dst: &dst[i0], a: &a[i0], b: &b[i0], n: min(gluChunk, body-i0)})
-			}
-			if body < n {
-				gluGeneric(dst[body:], a[body:], b[body:])
-			}
-		}
+		k.GLU = im.runGLU
 	}
 	k.Scan = im.runScan
 	k.Add = addGeneric
