@@ -147,7 +147,9 @@ func FuzzGELU(f *testing.F) {
 
 func BenchmarkGELU(b *testing.B) {
 	for _, k := range variants(b) {
-		for _, n := range []int{512, 4096} {
+		// 32: one row of the reference models in step mode; 2048: a
+		// 64-row chunk of them; 4096: a long run.
+		for _, n := range []int{32, 2048, 4096} {
 			b.Run(fmt.Sprintf("impl=%s/n=%d", k.Name, n), func(b *testing.B) {
 				rng := rand.New(rand.NewPCG(9, 10))
 				in, out := randSlice(rng, n), make([]float32, n)
@@ -158,6 +160,7 @@ func BenchmarkGELU(b *testing.B) {
 				for b.Loop() {
 					k.GELU(out, in)
 				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/element")
 			})
 		}
 	}

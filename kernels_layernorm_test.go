@@ -231,8 +231,10 @@ func FuzzLayerNorm(f *testing.F) {
 
 func BenchmarkLayerNorm(b *testing.B) {
 	for _, k := range variants(b) {
-		for _, c := range []int{32, 256} {
-			rows := 4096 / c
+		// c = 32: the reference models (one row in step mode, 64-row
+		// chunks in sequence mode); c = 256: wider rows.
+		for _, sh := range [][2]int{{32, 1}, {32, 64}, {32, 128}, {256, 16}} {
+			c, rows := sh[0], sh[1]
 			b.Run(fmt.Sprintf("impl=%s/c=%d/rows=%d", k.Name, c, rows), func(b *testing.B) {
 				rng := rand.New(rand.NewPCG(9, 10))
 				in, g, bb := lnInputs(rng, rows, c)
@@ -241,6 +243,7 @@ func BenchmarkLayerNorm(b *testing.B) {
 				for b.Loop() {
 					k.LayerNorm(out, in, g, bb, c, 1e-5)
 				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(rows), "ns/row")
 			})
 		}
 	}
