@@ -95,7 +95,8 @@ gelu512_done:
 // As geluAVX512 with AVX2 operations: v = |min(x, 6)| (VMINPS, VANDPS),
 // tc = min(v, 6), f = trunc(2·tc) (VROUNDPS), s = tc − f/2 (one fused
 // operation, exact), i = int(f); each coefficient is VPERMPS of the low and
-// the high half of its row (from memory), blended on i ≥ 8.
+// the high half of its row (from memory), blended on i ≥ 8, or of the low
+// half only when no lane has i ≥ 8 (|x| < 4, the common case).
 TEXT ·geluAVX2(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), DI
 	MOVQ 0(DI), R8
@@ -121,6 +122,23 @@ gelu2_loop:
 	VFNMADD231PS Y13, Y3, Y2     // s = tc − f/2 (exact)
 	VCVTTPS2DQ Y3, Y3            // i
 	VPCMPGTD Y15, Y3, Y4         // i ≥ 8
+	VMOVMSKPS Y4, AX
+	TESTL AX, AX
+	JNZ gelu2_hi
+	// All lanes in intervals 0–7 (|x| < 4): the low halves of the rows.
+	VPERMPS 320(R10), Y3, Y5     // c5
+	VPERMPS 256(R10), Y3, Y6     // c4
+	VFMADD213PS Y6, Y2, Y5
+	VPERMPS 192(R10), Y3, Y6     // c3
+	VFMADD213PS Y6, Y2, Y5
+	VPERMPS 128(R10), Y3, Y6     // c2
+	VFMADD213PS Y6, Y2, Y5
+	VPERMPS 64(R10), Y3, Y6      // c1
+	VFMADD213PS Y6, Y2, Y5
+	VPERMPS 0(R10), Y3, Y6       // c0
+	VFMADD213PS Y6, Y2, Y5       // p
+	JMP gelu2_out
+gelu2_hi:
 	VPERMPS 320(R10), Y3, Y5     // c5
 	VPERMPS 352(R10), Y3, Y6
 	VBLENDVPS Y4, Y6, Y5, Y5
@@ -144,6 +162,7 @@ gelu2_loop:
 	VPERMPS 32(R10), Y3, Y7
 	VBLENDVPS Y4, Y7, Y6, Y6
 	VFMADD213PS Y6, Y2, Y5       // p
+gelu2_out:
 	VMAXPS Y0, Y11, Y6           // r = max(−0, x)
 	VFNMADD231PS Y5, Y1, Y6      // r − v·p
 	VMOVUPS Y6, (R8)

@@ -65,6 +65,29 @@ func TestGELU(t *testing.T) {
 	}
 }
 
+// TestGELUSmall covers whole registers of |x| < 4 (intervals 0–7 only),
+// for which the AVX2 kernel skips the upper half of the coefficient rows, and
+// registers mixing both halves.
+func TestGELUSmall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	in := make([]float32, 4099)
+	for i := range in {
+		in[i] = float32(math.Max(-3.999, math.Min(3.999, rng.NormFloat64()*1.5)))
+		if i%97 == 0 {
+			in[i] = float32(rng.NormFloat64() * 8)
+		}
+	}
+	want := make([]float32, len(in))
+	geluGeneric(want, in)
+	for _, k := range variants(t) {
+		got := make([]float32, len(in))
+		k.GELU(got, in)
+		for i := range got {
+			require.True(t, sameFloat(want[i], got[i]), "%s i=%d x=%v: got %v want %v", k.Name, i, in[i], got[i], want[i])
+		}
+	}
+}
+
 func TestGELUSemantics(t *testing.T) {
 	for _, k := range variants(t) {
 		x := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -7, 7, 0, float32(math.Copysign(0, -1)), 1e9, -1e9}
