@@ -139,7 +139,7 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 	im := &impl
 	k := &Kernels{Name: name, GLU: gluGeneric, PMBCPass: PMBCPassGeneric}
 	if im.glu != 0 {
-		k.GLU = im.runGLU
+		k.GLU = im.gluFunc()
 	}
 	k.Scan = im.runScan
 	k.Add = addGeneric
@@ -148,11 +148,11 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 	}
 	k.LayerNorm = layerNormGeneric
 	if im.layerNorm != 0 {
-		k.LayerNorm = im.runLayerNorm
+		k.LayerNorm = im.layerNormFunc()
 	}
 	k.GELU = geluGeneric
 	if im.gelu != 0 {
-		k.GELU = im.runGELU
+		k.GELU = im.geluFunc()
 	}
 	k.SDN = sdnGeneric
 	if im.sdn != 0 {

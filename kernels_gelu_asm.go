@@ -17,20 +17,23 @@ var _ = [1]int{}[unsafe.Offsetof(geluArgs{}.tab)-24]
 // geluChunk bounds the elements per assembly call.
 const geluChunk = 1 << 16
 
-// runGELU is Kernels.GELU for this ISA: whole registers in assembly, and the
-// n%width tail too, through a zero-padded buffer on the stack (so every
-// element takes the same path wherever it is).
-func (im *asmImpl) runGELU(out, in []float32) {
-	n := len(in)
-	out = out[:n]
-	body := n &^ (im.width - 1) // width is a power of two
-	for i0 := 0; i0 < body; i0 += geluChunk {
-		callGELU(im.gelu, &geluArgs{dst: &out[i0], src: &in[i0], n: min(geluChunk, body-i0), tab: &geluCoef[0][0]})
-	}
-	if body < n {
-		var buf [Lanes]float32
-		copy(buf[:], in[body:])
-		callGELU(im.gelu, &geluArgs{dst: &buf[0], src: &buf[0], n: im.width, tab: &geluCoef[0][0]})
-		copy(out[body:], buf[:n-body])
+// geluFunc returns Kernels.GELU for this ISA: whole registers in assembly,
+// and the n%width tail too, through a zero-padded buffer on the stack (so
+// every element takes the same path wherever it is). A function literal: one
+// call, where a method value adds a wrapper call.
+func (im *asmImpl) geluFunc() func(out, in []float32) {
+	return func(out, in []float32) {
+		n := len(in)
+		out = out[:n]
+		body := n &^ (im.width - 1) // width is a power of two
+		for i0 := 0; i0 < body; i0 += geluChunk {
+			callGELU(im.gelu, &geluArgs{dst: &out[i0], src: &in[i0], n: min(geluChunk, body-i0), tab: &geluCoef[0][0]})
+		}
+		if body < n {
+			var buf [Lanes]float32
+			copy(buf[:], in[body:])
+			callGELU(im.gelu, &geluArgs{dst: &buf[0], src: &buf[0], n: im.width, tab: &geluCoef[0][0]})
+			copy(out[body:], buf[:n-body])
+		}
 	}
 }

@@ -33,15 +33,9 @@ func callLayerNorm(k asmKernel, a *lnArgs) {
 	}
 }
 
-// lnBlock returns how many rows the block kernel paired with LayerNorm kernel
-// k normalises at once (a.rows a multiple of it; c a multiple of 16), or 0 if
-// there is none.
-func lnBlock(k asmKernel) int {
-	if k == kLayerNormAVX512 {
-		return 16
-	}
-	return 0
-}
+// lnBlock reports whether LayerNorm kernel k has a block kernel (taking
+// lnBlockRows rows at once; a.rows a multiple of it, c a multiple of 16).
+func lnBlock(k asmKernel) bool { return k == kLayerNormAVX512 }
 
 // callLayerNormBlock is the static dispatcher of the block kernels.
 func callLayerNormBlock(k asmKernel, a *lnArgs) {

@@ -17,35 +17,42 @@ type lnArgs struct {
 
 var _ = [1]int{}[unsafe.Offsetof(lnArgs{}.tail)-60]
 
+// lnBlockRows is the number of rows the LayerNorm block kernels normalise
+// together (a power of two).
+const lnBlockRows = 16
+
 // lnChunk bounds the floats per assembly call.
 const lnChunk = 1 << 16
 
-// runLayerNorm is Kernels.LayerNorm for this ISA.
-func (im *asmImpl) runLayerNorm(out, in, gamma, beta []float32, c int, eps float64) {
-	if c <= 0 {
-		return
-	}
-	rows := len(in) / c
-	if rows == 0 {
-		return
-	}
-	gamma, beta, out, in = gamma[:c], beta[:c], out[:rows*c], in[:rows*c]
-	step := max(1, lnChunk/c)
-	a := lnArgs{g: &gamma[0], b: &beta[0], c: c, eps: eps, cf: float32(c), tail: 1<<(c%16) - 1}
-	r0 := 0
-	if bl := lnBlock(im.layerNorm); bl > 0 && c%Lanes == 0 {
-		// Whole blocks of bl rows together, the rest one at a time: both
-		// compute each row's operations exactly, so the bits do not depend on
-		// how rows are grouped.
-		nb := rows / bl * bl
-		bstep := max(bl, step/bl*bl)
-		for ; r0 < nb; r0 += a.rows {
-			a.out, a.in, a.rows = &out[r0*c], &in[r0*c], min(bstep, nb-r0)
-			callLayerNormBlock(im.layerNorm, &a)
+// layerNormFunc returns Kernels.LayerNorm for this ISA (a function literal:
+// one call, where a method value adds a wrapper call).
+func (im *asmImpl) layerNormFunc() func(out, in, gamma, beta []float32, c int, eps float64) {
+	return func(out, in, gamma, beta []float32, c int, eps float64) {
+		if c <= 0 {
+			return
 		}
-	}
-	for ; r0 < rows; r0 += step {
-		a.out, a.in, a.rows = &out[r0*c], &in[r0*c], min(step, rows-r0)
-		callLayerNorm(im.layerNorm, &a)
+		rows := len(in) / c
+		if rows == 0 {
+			return
+		}
+		gamma, beta, out, in = gamma[:c], beta[:c], out[:rows*c], in[:rows*c]
+		step := max(1, lnChunk/c)
+		a := lnArgs{g: &gamma[0], b: &beta[0], c: c, eps: eps, cf: float32(c), tail: 1<<(c%16) - 1}
+		r0 := 0
+		if c%Lanes == 0 && rows >= lnBlockRows && lnBlock(im.layerNorm) {
+			// Whole blocks of lnBlockRows rows together, the rest one at a time:
+			// both compute each row's operations exactly, so the bits do not
+			// depend on how rows are grouped.
+			nb := rows &^ (lnBlockRows - 1)
+			bstep := max(lnBlockRows, step&^(lnBlockRows-1))
+			for ; r0 < nb; r0 += a.rows {
+				a.out, a.in, a.rows = &out[r0*c], &in[r0*c], min(bstep, nb-r0)
+				callLayerNormBlock(im.layerNorm, &a)
+			}
+		}
+		for ; r0 < rows; r0 += step {
+			a.out, a.in, a.rows = &out[r0*c], &in[r0*c], min(step, rows-r0)
+			callLayerNorm(im.layerNorm, &a)
+		}
 	}
 }
