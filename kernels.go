@@ -141,6 +141,13 @@ type Kernels struct {
 	// same vector code through a padded buffer).
 	GLU func(dst, a, b []float32)
 
+	// GLURows runs GLU over rows in the layout of the GLU op: src holds rows
+	// of 2h floats, dst rows of h, and for r < len(dst)/h, j < h,
+	//   dst[r·h+j] = src[r·2h+j]·sigmoid(src[r·2h+h+j]).
+	// Each row gets exactly the bits of GLU on its two halves (one call for
+	// many rows instead of one per row).
+	GLURows func(dst, src []float32, h int)
+
 	// PMBCPass runs one pass of the interval (max-min bound) neuron over one
 	// chunk of T steps; see PMBCPassGeneric. Used by PMBC.
 	PMBCPass func(p *NeuronParams, x, s []float32, und []uint16, iv *NeuronInterval, T int) (undecided int)

@@ -141,6 +141,7 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 	if im.glu != 0 {
 		k.GLU = im.gluFunc()
 	}
+	k.GLURows = im.gluRowsFunc(k.GLU)
 	k.Scan = im.runScan
 	k.Add = addGeneric
 	if im.add != 0 {

@@ -27,6 +27,7 @@ func genericKernels() *Kernels {
 		},
 		SpikeAccum: spikeAccumGeneric,
 		GLU:        gluGeneric,
+		GLURows:    gluRowsGeneric,
 		PMBCPass:   PMBCPassGeneric,
 		SDN:        sdnGeneric,
 		GELU:       geluGeneric,

@@ -177,3 +177,98 @@ glue2_loop:
 glue2_done:
 	VZEROUPPER
 	RET
+
+// func gluRowsExpAVX512(a *gluRowsArgs)
+// GLU512 over a.rows rows of the GLURows layout: row r reads a from
+// src + r·2h, b from src + r·2h + h and writes dst + r·h (h a multiple of 16).
+TEXT ·gluRowsExpAVX512(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R11
+	MOVQ 16(DI), SI
+	MOVQ 24(DI), BX
+	LEAQ (SI*4), DX               // row half in bytes
+	VBROADCASTSS gluf_cut<>(SB), Z31
+	VBROADCASTSS gluf_sign<>(SB), Z28
+	VBROADCASTSS gluf_magic<>(SB), Z20
+	VBROADCASTSS gluf_log2e<>(SB), Z30
+	VBROADCASTSS gluf_ln2<>(SB), Z29
+	VBROADCASTSS gluf_ln2lo<>(SB), Z21
+	VBROADCASTSS gluf_c6<>(SB), Z27
+	VBROADCASTSS gluf_c5<>(SB), Z26
+	VBROADCASTSS gluf_c4<>(SB), Z25
+	VBROADCASTSS gluf_c3<>(SB), Z24
+	VBROADCASTSS gluf_half<>(SB), Z23
+	VBROADCASTSS gluf_one<>(SB), Z22
+
+gluer512_row:
+	MOVQ R11, R9
+	LEAQ (R11)(DX*1), R10
+	MOVQ SI, CX
+gluer512_loop2:
+	CMPQ CX, $32
+	JLT gluer512_one
+	VMOVUPS (R10), Z0
+	VMOVUPS 64(R10), Z8
+	GLU512(Z0, (R9), Z1, Z2, Z3, Z4, Z5)
+	GLU512(Z8, 64(R9), Z9, Z10, Z11, Z12, Z13)
+	VMOVUPS Z1, (R8)
+	VMOVUPS Z9, 64(R8)
+	ADDQ $128, R8
+	ADDQ $128, R9
+	ADDQ $128, R10
+	SUBQ $32, CX
+	JMP gluer512_loop2
+gluer512_one:
+	CMPQ CX, $16
+	JLT gluer512_next
+	VMOVUPS (R10), Z0
+	GLU512(Z0, (R9), Z1, Z2, Z3, Z4, Z5)
+	VMOVUPS Z1, (R8)
+	ADDQ $64, R8
+gluer512_next:
+	LEAQ (R11)(DX*2), R11
+	DECQ BX
+	JNZ gluer512_row
+	VZEROUPPER
+	RET
+
+// func gluRowsExpAVX2(a *gluRowsArgs)
+// GLU2 over the rows of the GLURows layout (h a multiple of 8).
+TEXT ·gluRowsExpAVX2(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R11
+	MOVQ 16(DI), SI
+	MOVQ 24(DI), BX
+	LEAQ (SI*4), DX
+	VBROADCASTSS gluf_sign<>(SB), Y8
+	VBROADCASTSS gluf_cut<>(SB), Y9
+	VBROADCASTSS gluf_log2e<>(SB), Y10
+	VBROADCASTSS gluf_ln2<>(SB), Y11
+	VBROADCASTSS gluf_ln2lo<>(SB), Y12
+	VBROADCASTSS gluf_half<>(SB), Y13
+	VBROADCASTSS gluf_one<>(SB), Y14
+	VPBROADCASTD gluf_bias<>(SB), Y15
+
+gluer2_row:
+	MOVQ R11, R9
+	LEAQ (R11)(DX*1), R10
+	MOVQ SI, CX
+gluer2_loop:
+	CMPQ CX, $8
+	JLT gluer2_next
+	VMOVUPS (R10), Y4
+	GLU2(Y4, (R9), Y5)
+	VMOVUPS Y5, (R8)
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	SUBQ $8, CX
+	JMP gluer2_loop
+gluer2_next:
+	LEAQ (R11)(DX*2), R11
+	DECQ BX
+	JNZ gluer2_row
+	VZEROUPPER
+	RET

@@ -102,23 +102,110 @@ func TestGLUPositions(t *testing.T) {
 	}
 }
 
-// BenchmarkGLURows runs GLU as the runtime does: one call per row of h
-// outputs (64 rows), and as one call over all of them.
+// BenchmarkGLURows runs GLU over 64 rows of h outputs as the runtime does
+// (one GLU call per row: mode=rows) and as one GLURows call (mode=batch), and
+// as one GLU call over contiguous halves (h=2048).
 func BenchmarkGLURows(b *testing.B) {
 	for _, k := range variants(b) {
-		for _, h := range []int{32, 2048} {
-			b.Run(fmt.Sprintf("impl=%s/h=%d", k.Name, h), func(b *testing.B) {
-				const n = 2048
-				rng := rand.New(rand.NewPCG(9, 10))
-				a, bb, d := randSlice(rng, n), randSlice(rng, n), make([]float32, n)
-				b.SetBytes(n * 12)
-				for b.Loop() {
-					for i := 0; i < n; i += h {
-						k.GLU(d[i:i+h], a[i:i+h], bb[i:i+h])
+		for _, mode := range []string{"rows", "batch"} {
+			for _, h := range []int{32, 2048} {
+				b.Run(fmt.Sprintf("impl=%s/mode=%s/h=%d", k.Name, mode, h), func(b *testing.B) {
+					const n = 2048
+					rng := rand.New(rand.NewPCG(9, 10))
+					src, d := randSlice(rng, 2*n), make([]float32, n)
+					b.SetBytes(n * 12)
+					for b.Loop() {
+						if mode == "batch" {
+							k.GLURows(d, src, h)
+							continue
+						}
+						for r := 0; r < n/h; r++ {
+							k.GLU(d[r*h:(r+1)*h], src[2*r*h:(2*r+1)*h], src[(2*r+1)*h:(2*r+2)*h])
+						}
 					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/element")
-			})
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/element")
+				})
+			}
 		}
 	}
+}
+
+// TestGLURows checks GLURows against GLU on each row (same variant: same
+// bits) for every row width up to 67 and some wider, several row counts,
+// with guards around the output.
+func TestGLURows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(75, 76))
+	var hs []int
+	for h := 1; h <= 67; h++ {
+		hs = append(hs, h)
+	}
+	hs = append(hs, 96, 128, 1000)
+	for _, k := range variants(t) {
+		require.NotNil(t, k.GLURows)
+		for _, h := range hs {
+			for _, rows := range []int{0, 1, 2, 5, 17} {
+				src := randSlice(rng, rows*2*h)
+				for i := range src {
+					src[i] *= 6
+				}
+				if len(src) > 3 {
+					src[rng.IntN(len(src))] = float32(math.NaN())
+					src[rng.IntN(len(src))] = float32(math.Inf(-1))
+				}
+				want := make([]float32, rows*h)
+				for r := range rows {
+					k.GLU(want[r*h:(r+1)*h], src[2*r*h:(2*r+1)*h], src[(2*r+1)*h:(2*r+2)*h])
+				}
+				got, check := guarded(rows*h, h%4)
+				k.GLURows(got, copyAt(src, 3-h%4), h)
+				check(t, "dst")
+				for i := range want {
+					require.True(t, sameFloat(want[i], got[i]), "%s h=%d rows=%d i=%d: got %v want %v", k.Name, h, rows, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestGLURowsChunks crosses the per-call limit of the GLURows assembly.
+func TestGLURowsChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(77, 78))
+	h, rows := 32, 70001/32+1
+	src := randSlice(rng, rows*2*h)
+	for _, k := range variants(t) {
+		want, got := make([]float32, rows*h), make([]float32, rows*h)
+		gluRowsWith(k.GLU, want, src, h)
+		k.GLURows(got, src, h)
+		for i := range want {
+			require.True(t, sameFloat(want[i], got[i]), "%s i=%d", k.Name, i)
+		}
+	}
+}
+
+func FuzzGLURows(f *testing.F) {
+	f.Add(uint8(32), []byte("glurows seed: rows of a and b halves of arbitrary float bits......"))
+	f.Add(uint8(5), []byte{0, 0, 0x80, 0x7f, 0, 0, 0x80, 0xff, 0, 0, 0xc0, 0x7f, 1, 2, 3, 4, 0, 0, 0xc0, 0x40})
+	f.Fuzz(func(t *testing.T, hb uint8, data []byte) {
+		h := int(hb%70) + 1
+		src := fuzzFloats(data, 4096)
+		rows := len(src) / (2 * h)
+		src = src[:rows*2*h]
+		want := make([]float32, rows*h)
+		generic().GLURows(want, src, h)
+		for _, k := range variants(t) {
+			got, per := make([]float32, rows*h), make([]float32, rows*h)
+			k.GLURows(got, src, h)
+			gluRowsWith(k.GLU, per, src, h)
+			for i := range got {
+				require.True(t, sameFloat(per[i], got[i]), "%s h=%d i=%d: GLURows %v, GLU per row %v", k.Name, h, i, got[i], per[i])
+				w, g := float64(want[i]), float64(got[i])
+				a := float64(src[(i/h)*2*h+i%h])
+				if math.IsNaN(w) || math.IsInf(w, 0) {
+					require.True(t, sameFloat(want[i], got[i]), "%s h=%d i=%d", k.Name, h, i)
+					continue
+				}
+				require.InDelta(t, w, g, GLUTolerance*math.Abs(a)+1e-37, "%s h=%d i=%d", k.Name, h, i)
+			}
+		}
+	})
 }
