@@ -31,6 +31,11 @@ type RunOptions struct {
 	Stats bool
 	// Trace, when not nil, receives a Chrome trace (JSON) of the op timings.
 	Trace io.Writer
+	// Unfused runs every op of the graph by itself. By default a Run without Capture or
+	// Inject executes fused op chains (an S4D layer with the elementwise or neuron op that
+	// reads its output; see the package documentation) as one op, which Stats and Trace
+	// then report as one layer named "a+b". The results are the same bits either way.
+	Unfused bool
 }
 
 // Result is what RunWith returns.
@@ -402,7 +407,7 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 		return nil, fmt.Errorf("runtime: model is closed")
 	}
 	p, pool := m.seq, &m.pool
-	if len(o.Capture) == 0 && len(o.Inject) == 0 && !o.Stats && o.Trace == nil && m.fused != m.seq {
+	if len(o.Capture) == 0 && len(o.Inject) == 0 && !o.Unfused && m.fused != m.seq {
 		p, pool = m.fused, &m.fpool // nothing asks for a fused-away intermediate
 	}
 	if err := p.checkInput(input); err != nil {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spikessm/spikessm"
 )
@@ -20,8 +21,8 @@ import (
 // The arithmetic is exactly that of the separate ops (the same kernels on the same
 // elements; elementwise kernels give an element the same bits wherever it sits), so results
 // are bit-identical to the unfused plan. A chain is fused only when its intermediate values
-// have no other reader and are not graph outputs. Plain Runs use the fused plan; RunWith with
-// captures, injections, statistics or a trace uses the unfused one, so every intermediate
+// have no other reader and are not graph outputs. Runs use the fused plan; RunWith with
+// captures, injections or RunOptions.Unfused uses the unfused one, so every intermediate
 // stays observable.
 func fuseChains(p *plan) *plan {
 	if p.stepMode {
@@ -141,6 +142,12 @@ func (o *s4dSDNChain) run(x *execCtx) error {
 	if len(x.st) != 3 {
 		return fmt.Errorf("fused chain: %d state buffers, want 3", len(x.st))
 	}
+	if x.stats != nil {
+		x.stats.Path = "scan+divide+sdn"
+		if o.s4.bidir {
+			x.stats.Path = "scan+reverse+divide+sdn"
+		}
+	}
 	x.par(b*nblocks(o.s4.h), o, len(x.in[0].data)*(o.s4.n*8+150))
 	return nil
 }
@@ -193,13 +200,14 @@ func fuseS4DElem(uses []int, a, e *cnode) *cnode {
 		return nil
 	}
 	return &cnode{name: a.name + "+" + e.name, op: a.op + "+" + e.op, in: a.in, out: e.out,
-		impl: &s4dElemChain{s4: s4, f: f}}
+		impl: &s4dElemChain{s4: s4, f: f, path: "scan+" + strings.ToLower(e.op)}}
 }
 
 // s4dElemChain is a fused S4D → elementwise chain (see fuseChains); state: the S4D's.
 type s4dElemChain struct {
-	s4 *s4d
-	f  func(k *spikessm.Kernels, y []float32) // in place on a [T][Lanes] tile
+	s4   *s4d
+	f    func(k *spikessm.Kernels, y []float32) // in place on a [T][Lanes] tile
+	path string                                 // LayerStats.Path
 }
 
 func (o *s4dElemChain) infer(in [][]int) ([][]int, error) { return o.s4.infer(in) }
@@ -208,6 +216,9 @@ func (o *s4dElemChain) stateSizes(in []*tval) []int { return o.s4.stateSizes(in)
 
 func (o *s4dElemChain) run(x *execCtx) error {
 	b, _, _ := x.btc(x.in[0])
+	if x.stats != nil {
+		x.stats.Path = o.path
+	}
 	x.par(b*nblocks(o.s4.h), o, len(x.in[0].data)*(o.s4.n*8+64))
 	return nil
 }

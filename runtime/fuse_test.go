@@ -49,6 +49,21 @@ func TestFusedChainsBitIdentical(t *testing.T) {
 					res, err := m.RunWith(context.Background(), in, RunOptions{Stats: true, Capture: []string{capture}})
 					require.NoError(t, err)
 					unfused := res.Outputs[m.OutputNames()[0]]
+					// Statistics without captures run fused and report the chains as layers.
+					fst, err := m.RunWith(context.Background(), in, RunOptions{Stats: true})
+					require.NoError(t, err)
+					names := map[string]string{}
+					for _, l := range fst.Stats.Layers {
+						names[l.Op] = l.Path
+					}
+					require.Contains(t, names, chainOp)
+					require.True(t, strings.HasPrefix(names[chainOp], "scan+"), names[chainOp])
+					for i, v := range fst.Outputs[m.OutputNames()[0]].Data {
+						require.Equal(t, math.Float32bits(unfused.Data[i]), math.Float32bits(v))
+					}
+					ust, err := m.RunWith(context.Background(), in, RunOptions{Stats: true, Unfused: true})
+					require.NoError(t, err)
+					require.Len(t, ust.Stats.Layers, len(m.seq.nodes))
 					require.Equal(t, unfused.Shape, fused.Shape)
 					for i := range fused.Data {
 						require.Equal(t, math.Float32bits(unfused.Data[i]), math.Float32bits(fused.Data[i]), "workers %d batch %d logit %d", workers, bs, i)

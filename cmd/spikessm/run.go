@@ -42,6 +42,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "worker goroutines (default GOMAXPROCS)")
 	kernels := fs.String("kernels", "", "kernel variant (generic, avx2, avx512, neon); default: best for this CPU or $SPIKESSM_KERNELS")
 	trace := fs.String("trace", "", "write a Chrome trace (JSON) of the op timings of the first batch here")
+	unfused := fs.Bool("unfused", false, "run and time every op separately instead of the fused S4D chains (same results)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	for b0 := 0; b0 < B; b0 += *batch {
 		b1 := min(B, b0+*batch)
 		in := runtime.Tensor{Shape: []int{b1 - b0, L, F}, Data: x.Data[b0*L*F : b1*L*F]}
-		ro := runtime.RunOptions{Stats: true}
+		ro := runtime.RunOptions{Stats: true, Unfused: *unfused}
 		var tf *os.File
 		if *trace != "" && b0 == 0 {
 			if tf, err = os.Create(*trace); err != nil {
