@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -402,10 +403,91 @@ func (a *arena) put(b []float32) { a.free = append(a.free, b) }
 
 // RunWith executes the sequence entry point with options: captures, injections, statistics
 // and tracing. Outputs holds every graph output.
+//
+// A batch whose activations would not fit in cache (the widest one over subBatchBytes) runs
+// as consecutive sub-batches of whole sequences, unless captures, injections or a trace are
+// requested; sequences are independent and every element is computed the same way wherever
+// its sequence sits, so the outputs are the same bits, and Stats add up the sub-batches.
 func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Result, error) {
 	if m.fm == nil && m.owned {
 		return nil, fmt.Errorf("runtime: model is closed")
 	}
+	if len(o.Capture) == 0 && len(o.Inject) == 0 && o.Trace == nil && len(input.Shape) == 3 && input.Shape[0] > 1 {
+		if sb := m.subBatch(input.Shape); sb < input.Shape[0] {
+			if err := m.seq.checkInput(input); err != nil {
+				return nil, err
+			}
+			return m.runSplit(ctx, input, o, sb)
+		}
+	}
+	return m.runWith(ctx, input, o)
+}
+
+// subBatchBytes is the size a sub-batch's widest activation aims at (about L2).
+var subBatchBytes = 256 << 10
+
+// subBatch returns the sequences per sub-batch for an input shape (B, L, F): as many as keep
+// the widest activation within subBatchBytes, at least one.
+func (m *Model) subBatch(shape []int) int {
+	if m.maxWidth <= 0 || shape[1] <= 0 {
+		return shape[0]
+	}
+	return max(1, subBatchBytes/(shape[1]*m.maxWidth*4))
+}
+
+// runSplit runs input in sub-batches of sb sequences and joins their outputs and statistics.
+func (m *Model) runSplit(ctx context.Context, input Tensor, o RunOptions, sb int) (*Result, error) {
+	B, per := input.Shape[0], input.Shape[1]*input.Shape[2]
+	res := &Result{Outputs: map[string]Tensor{}, Captured: map[string]Tensor{}}
+	for b0 := 0; b0 < B; b0 += sb {
+		n := min(sb, B-b0)
+		sub := Tensor{Shape: []int{n, input.Shape[1], input.Shape[2]}, Data: input.Data[b0*per : (b0+n)*per]}
+		r, err := m.runWith(ctx, sub, o)
+		if err != nil {
+			return nil, err
+		}
+		for name, t := range r.Outputs {
+			if len(t.Shape) == 0 || t.Shape[0] != n {
+				return m.runWith(ctx, input, o) // an output without a batch dimension: no split
+			}
+			acc, ok := res.Outputs[name]
+			if !ok {
+				shape := append([]int{B}, t.Shape[1:]...)
+				acc = Tensor{Shape: shape, Data: make([]float32, numel(shape))}
+				res.Outputs[name] = acc
+			}
+			copy(acc.Data[b0*(len(t.Data)/n):], t.Data)
+		}
+		if r.Stats != nil {
+			if res.Stats == nil {
+				res.Stats = &Stats{Layers: r.Stats.Layers, Total: r.Stats.Total}
+				continue
+			}
+			res.Stats.Total += r.Stats.Total
+			mean := func(a, b float64) float64 {
+				if a < 0 || b < 0 {
+					return max(a, b)
+				}
+				return (a*float64(b0) + b*float64(n)) / float64(b0+n)
+			}
+			for i := range res.Stats.Layers {
+				a, l := &res.Stats.Layers[i], r.Stats.Layers[i]
+				a.Time += l.Time
+				a.SynOps += l.SynOps
+				a.DenseMACs += l.DenseMACs
+				a.SpikeRate = mean(a.SpikeRate, l.SpikeRate)
+				a.InputSpikeRate = mean(a.InputSpikeRate, l.InputSpikeRate)
+				if !strings.Contains(","+a.Path+",", ","+l.Path+",") {
+					a.Path += "," + l.Path
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+// runWith is RunWith on one batch.
+func (m *Model) runWith(ctx context.Context, input Tensor, o RunOptions) (*Result, error) {
 	p, pool := m.seq, &m.pool
 	if len(o.Capture) == 0 && len(o.Inject) == 0 && !o.Unfused && m.fused != m.seq {
 		p, pool = m.fused, &m.fpool // nothing asks for a fused-away intermediate

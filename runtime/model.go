@@ -44,6 +44,32 @@ type Model struct {
 	hash    [32]byte
 	pool    sync.Pool // *runState of seq
 	fpool   sync.Pool // *runState of fused
+	// maxWidth is the widest last dimension of any activation (0: unknown), which sizes
+	// the sub-batches of a large Run.
+	maxWidth int
+}
+
+// maxWidth returns the widest last dimension over the activations of the plan, inferred for
+// one sequence of one step (widths do not depend on L or B), or 0 when that fails.
+func (p *plan) maxWidth() int {
+	if len(p.inputInfo) == 0 || len(p.inputInfo[0].Shape) != 3 {
+		return 0
+	}
+	f := p.inputInfo[0].Shape[2]
+	if f.Symbol != "" || f.Value <= 0 {
+		return 0
+	}
+	shapes, err := p.inferShapes([]int{1, 1, int(f.Value)}, nil)
+	if err != nil {
+		return 0
+	}
+	w := 0
+	for i, s := range shapes {
+		if len(s) > 0 && !p.values[i].isConst {
+			w = max(w, s[len(s)-1])
+		}
+	}
+	return w
 }
 
 // Load opens (memory-maps) a model file, validates and compiles it.
@@ -134,6 +160,7 @@ func FromFormat(fm *format.Model, opts ...Option) (*Model, error) {
 		return nil, err
 	}
 	m.fused = fuseChains(m.seq) // shares the calibrated op objects of seq
+	m.maxWidth = m.seq.maxWidth()
 	return m, nil
 }
 
