@@ -37,6 +37,8 @@ type RunOptions struct {
 	// reads its output; see the package documentation) as one op, which Stats and Trace
 	// then report as one layer named "a+b". The results are the same bits either way.
 	Unfused bool
+
+	oneWorker bool // run the ops on the calling goroutine (sub-batches run in parallel)
 }
 
 // Result is what RunWith returns.
@@ -55,7 +57,8 @@ type Stats struct {
 // LayerStats describes one executed op.
 type LayerStats struct {
 	Name, Op string
-	// Time is the wall time of the op.
+	// Time is the wall time of the op (summed over the sub-batches of a split batch, which
+	// may run in parallel).
 	Time time.Duration
 	// SpikeRate is the fraction of ones in the op's spike output, or -1 when it has none.
 	SpikeRate float64
@@ -435,17 +438,49 @@ func (m *Model) subBatch(shape []int) int {
 	return max(1, subBatchBytes/(shape[1]*m.maxWidth*4))
 }
 
-// runSplit runs input in sub-batches of sb sequences and joins their outputs and statistics.
+// runSplit runs input in sub-batches of sb sequences and joins their outputs and statistics
+// in sub-batch order. With several workers the sub-batches run in parallel, one worker each
+// (their ops then run on one goroutine), which scales better than splitting every op.
 func (m *Model) runSplit(ctx context.Context, input Tensor, o RunOptions, sb int) (*Result, error) {
 	B, per := input.Shape[0], input.Shape[1]*input.Shape[2]
-	res := &Result{Outputs: map[string]Tensor{}, Captured: map[string]Tensor{}}
-	for b0 := 0; b0 < B; b0 += sb {
+	nsub := (B + sb - 1) / sb
+	subs := make([]*Result, nsub)
+	errs := make([]error, nsub)
+	run := func(i int, o RunOptions) {
+		b0 := i * sb
 		n := min(sb, B-b0)
 		sub := Tensor{Shape: []int{n, input.Shape[1], input.Shape[2]}, Data: input.Data[b0*per : (b0+n)*per]}
-		r, err := m.runWith(ctx, sub, o)
-		if err != nil {
-			return nil, err
+		subs[i], errs[i] = m.runWith(ctx, sub, o)
+	}
+	if w := min(m.workers, nsub); w > 1 {
+		one := o
+		one.oneWorker = true
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range w {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1) - 1); i < nsub; i = int(next.Add(1) - 1) {
+					run(i, one)
+				}
+			}()
 		}
+		wg.Wait()
+	} else {
+		for i := range nsub {
+			if run(i, o); errs[i] != nil {
+				break
+			}
+		}
+	}
+	res := &Result{Outputs: map[string]Tensor{}, Captured: map[string]Tensor{}}
+	for i, r := range subs {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		b0 := i * sb
+		n := min(sb, B-b0)
 		for name, t := range r.Outputs {
 			if len(t.Shape) == 0 || t.Shape[0] != n {
 				return m.runWith(ctx, input, o) // an output without a batch dimension: no split
@@ -540,7 +575,11 @@ func (m *Model) runWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 		vals = make([]*tval, len(p.values))
 	}
 	clear(vals)
-	*x = execCtx{p: p, k: m.k, workers: m.workers, ws: rs.ws, vals: vals, keep: keep, in: x.in[:0]}
+	workers := m.workers
+	if o.oneWorker {
+		workers = 1
+	}
+	*x = execCtx{p: p, k: m.k, workers: workers, ws: rs.ws, vals: vals, keep: keep, in: x.in[:0]}
 	defer func() { x.vals, x.in, x.out, x.st, x.node, x.stats = vals, x.in[:0], nil, nil, nil, nil }()
 	tv := rs.tv
 	for i, v := range p.values {
