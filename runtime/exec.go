@@ -407,10 +407,11 @@ func (a *arena) put(b []float32) { a.free = append(a.free, b) }
 // RunWith executes the sequence entry point with options: captures, injections, statistics
 // and tracing. Outputs holds every graph output.
 //
-// A batch whose activations would not fit in cache (the widest one over subBatchBytes) runs
-// as consecutive sub-batches of whole sequences, unless captures, injections or a trace are
-// requested; sequences are independent and every element is computed the same way wherever
-// its sequence sits, so the outputs are the same bits, and Stats add up the sub-batches.
+// A batch whose activations would not fit in cache (the widest one over subBatchBytes), or
+// that can be shared among several workers, runs as sub-batches of whole sequences (in
+// parallel, one worker each), unless captures, injections or a trace are requested;
+// sequences are independent and every element is computed the same way wherever its sequence
+// sits, so the outputs are the same bits, and Stats add up the sub-batches.
 func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Result, error) {
 	if m.fm == nil && m.owned {
 		return nil, fmt.Errorf("runtime: model is closed")
@@ -430,12 +431,17 @@ func (m *Model) RunWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 var subBatchBytes = 256 << 10
 
 // subBatch returns the sequences per sub-batch for an input shape (B, L, F): as many as keep
-// the widest activation within subBatchBytes, at least one.
+// the widest activation within subBatchBytes, at least one, and with several workers at most
+// B/workers (rounded up), so that every worker gets whole sub-batches.
 func (m *Model) subBatch(shape []int) int {
 	if m.maxWidth <= 0 || shape[1] <= 0 {
 		return shape[0]
 	}
-	return max(1, subBatchBytes/(shape[1]*m.maxWidth*4))
+	sb := max(1, subBatchBytes/(shape[1]*m.maxWidth*4))
+	if m.workers > 1 {
+		sb = min(sb, (shape[0]+m.workers-1)/m.workers)
+	}
+	return sb
 }
 
 // runSplit runs input in sub-batches of sb sequences and joins their outputs and statistics

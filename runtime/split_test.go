@@ -25,10 +25,13 @@ func TestSubBatchSplit(t *testing.T) {
 	split, err := m.RunWith(context.Background(), in, RunOptions{Stats: true})
 	require.NoError(t, err)
 	saved := subBatchBytes
-	subBatchBytes = 1 << 40 // one run for the whole batch
+	subBatchBytes = 1 << 40 // one run for the whole batch (with one worker)
 	defer func() { subBatchBytes = saved }()
-	require.GreaterOrEqual(t, m.subBatch(in.Shape), B)
-	whole, err := m.RunWith(context.Background(), in, RunOptions{Stats: true})
+	m1, err := LoadBytes(data, WithWorkers(1))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, m1.subBatch(in.Shape), B)
+	require.Equal(t, 2, m.subBatch(in.Shape), "two workers: at most ceil(B/2) per sub-batch")
+	whole, err := m1.RunWith(context.Background(), in, RunOptions{Stats: true})
 	require.NoError(t, err)
 	subBatchBytes = saved
 
