@@ -38,12 +38,6 @@ func gemmAVX512(a *gemmArgs)
 //go:noescape
 func gemmAVX2(a *gemmArgs)
 
-//go:noescape
-func gluAVX512(a *gluArgs)
-
-//go:noescape
-func gluAVX2(a *gluArgs)
-
 // IDs of the assembly kernels above (see asmImpl).
 const (
 	kScanAVX512 asmKernel = iota + 1
@@ -56,8 +50,6 @@ const (
 	kSpikeAccumAVX2
 	kGemmAVX512
 	kGemmAVX2
-	kGLUAVX512
-	kGLUAVX2
 )
 
 // The call* dispatchers are static calls of //go:noescape assembly, so the
@@ -117,17 +109,6 @@ func callGemm(k asmKernel, a *gemmArgs) {
 		gemmAVX2(a)
 	default:
 		panic("spikessm: bad gemm kernel")
-	}
-}
-
-func callGLU(k asmKernel, a *gluArgs) {
-	switch k {
-	case kGLUAVX512:
-		gluAVX512(a)
-	case kGLUAVX2:
-		gluAVX2(a)
-	default:
-		panic("spikessm: bad GLU kernel")
 	}
 }
 

@@ -104,13 +104,12 @@ type asmImpl struct {
 	spike      asmKernel
 	gemm       asmKernel
 	glu        asmKernel // 0: generic GLU
-	gluTail    bool      // glu handles any n (else n%width is done in Go)
 	width      int       // floats per vector register (SpikeAccum/Gemm column granule)
 	gemmWide   int       // columns of the wide Gemm tile
 	gemmBias   bool      // the gemm assembly reads gemmArgs.bias
 	gemmRows   bool      // the gemm assembly loops over all gemmArgs.rows itself
 	sdn        asmKernel // 0: generic SDN
-	gelu       asmKernel // 0: generic GELU (else n%width is done in Go)
+	gelu       asmKernel // 0: generic GELU (the n%width tail runs in assembly on a padded buffer)
 	layerNorm  asmKernel // 0: generic LayerNorm
 	add        asmKernel // 0: generic Add (else n%width is done in Go)
 }

@@ -10,7 +10,7 @@ func sdnAVX2(a *sdnArgs)
 
 // IDs of the SDN kernels (after those of kernels_amd64.go).
 const (
-	kSDNAVX512 = kGLUAVX2 + 1 + iota
+	kSDNAVX512 = kGemmAVX2 + 1 + iota
 	kSDNAVX2
 )
 
