@@ -133,6 +133,14 @@ type Kernels struct {
 	// are bit-identical across variants.
 	SpikeAccum func(y, wt []float32, mask []uint64, K, M int)
 
+	// SpikeGemmBias is the spike-sparse form of GemmBias for R rows of spikes
+	// x [R][K] (any non-zero value counts as one): y[r][m] = bias[m] +
+	// Σ_{k ascending: x[r][k] ≠ 0} wt[k][m], additions only. It equals
+	// GemmBias on 0/1 inputs whenever the weights are finite and no partial
+	// sum is −0 (the runtime checks per layer that both paths agree before it
+	// lets the firing rate choose). Bit-identical across variants.
+	SpikeGemmBias func(y, x, wt, bias []float32, R, K, M int)
+
 	// GLU computes dst[i] = a[i]·sigmoid(b[i]) for i < len(dst). The assembly
 	// variants compute sigmoid(b) within 3 ulp of the float64 value, subnormal
 	// results included (NEON: for b ≥ −87; below, within 2⁻¹²⁶), see

@@ -139,6 +139,7 @@ func archKernels() []*Kernels {
 			scan: kScanAVX512, scanUnit: kScanUnitAVX512, scanSpikes: kScanSpikesAVX512, neuron: kNeuronAVX2, neuron4: kNeuron4AVX512, group: 4, neuron2: kNeuron2AVX2, spike: kSpikeAccumAVX512, gemm: kGemmAVX512,
 			glu: kGLUExpAVX512, width: 16, gemmWide: 64, gemmBias: true, gemmRows: true, sdn: kSDNAVX512, gelu: kGELUAVX512, layerNorm: kLayerNormAVX512, add: kAddAVX512,
 		}))
+		ks[len(ks)-1].SpikeGemmBias = spikeGemmFunc()
 	}
 	if hasAVX2() {
 		ks = append(ks, asmKernels(VariantAVX2, asmImpl{

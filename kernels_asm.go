@@ -141,6 +141,7 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 		k.GLU = im.gluFunc()
 	}
 	k.GLURows = im.gluRowsFunc(k.GLU)
+	k.SpikeGemmBias = spikeGemmGeneric // the AVX-512 table replaces it (archKernels)
 	k.Scan = im.runScan
 	k.Add = addGeneric
 	if im.add != 0 {

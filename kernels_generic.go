@@ -25,14 +25,15 @@ func genericKernels() *Kernels {
 			fillRows(y, bias, R, M)
 			gemmGeneric(y, x, wt, R, K, M)
 		},
-		SpikeAccum: spikeAccumGeneric,
-		GLU:        gluGeneric,
-		GLURows:    gluRowsGeneric,
-		PMBCPass:   PMBCPassGeneric,
-		SDN:        sdnGeneric,
-		GELU:       geluGeneric,
-		LayerNorm:  layerNormGeneric,
-		Add:        addGeneric,
+		SpikeAccum:    spikeAccumGeneric,
+		SpikeGemmBias: spikeGemmGeneric,
+		GLU:           gluGeneric,
+		GLURows:       gluRowsGeneric,
+		PMBCPass:      PMBCPassGeneric,
+		SDN:           sdnGeneric,
+		GELU:          geluGeneric,
+		LayerNorm:     layerNormGeneric,
+		Add:           addGeneric,
 	}
 }
 
