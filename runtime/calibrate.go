@@ -50,7 +50,7 @@ func (m *Model) calibrate() error {
 // measureCrossover models the sparse cost as linear in the number of spikes (measured at rate
 // 0 and 0.25) and the dense cost as constant, and returns where they meet.
 func measureCrossover(k *spikessm.Kernels, l *linear) crossVal {
-	const rows = 16
+	const rows = rowChunk // as the runtime runs them
 	rng := rand.New(rand.NewPCG(uint64(l.k), uint64(l.m)))
 	wt := make([]float32, l.k*l.m)
 	for i := range wt {
@@ -69,23 +69,11 @@ func measureCrossover(k *spikessm.Kernels, l *linear) crossVal {
 		}
 		return x
 	}
-	mask := make([]uint64, (l.k+63)/64)
 	y := make([]float32, rows*l.m)
 	y2 := make([]float32, rows*l.m)
-	dense := func(x []float32) {
-		for r := 0; r < rows; r++ {
-			copy(y[r*l.m:(r+1)*l.m], bias)
-		}
-		k.Gemm(y, x, wt, rows, l.k, l.m)
-	}
-	sparse := func(x []float32) {
-		for r := 0; r < rows; r++ {
-			yr := y2[r*l.m : (r+1)*l.m]
-			copy(yr, bias)
-			spikessm.PackSpikes(mask, x[r*l.k:(r+1)*l.k])
-			k.SpikeAccum(yr, wt, mask, l.k, l.m)
-		}
-	}
+	// Both paths as linear.item and linearSparse.item run them.
+	dense := func(x []float32) { k.GemmBias(y, x, wt, bias, rows, l.k, l.m) }
+	sparse := func(x []float32) { k.SpikeGemmBias(y2, x, wt, bias, rows, l.k, l.m) }
 	x0, xp := mk(0), mk(0.25)
 	identical := true
 	for _, rate := range []float64{0.05, 0.5, 1} {

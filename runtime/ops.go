@@ -666,6 +666,7 @@ type linear struct {
 	// assembly Gemm handles only whole vectors; a scalar tail cost more than the padding).
 	mp             int
 	wtPad, biasPad []float32
+	zeroBias       []float32 // m zeros when bias is nil (the sparse path starts from it)
 	spikeIn        bool
 	// set at load by calibration
 	sparseOK bool    // sparse and dense give bit-identical results with these kernels
@@ -697,6 +698,9 @@ func buildLinear(p *plan, cn *cnode, a map[string]any) (opImpl, error) {
 		}
 	}
 	l := &linear{k: k, m: m, wt: wt, bias: bias, spikeIn: isSpike(p, cn, 0), cross: -1}
+	if bias == nil {
+		l.zeroBias = make([]float32, m)
+	}
 	if m%lanes != 0 {
 		l.mp = (m + lanes - 1) / lanes * lanes
 		l.wtPad = make([]float32, k*l.mp)
@@ -770,33 +774,10 @@ func countNonzeroUpTo(d []float32, limit int) int {
 	n := 0
 	for len(d) > 0 && n < limit {
 		k := min(len(d), 4096)
-		n += countNonzero(d[:k])
+		n += spikessm.CountNonzero(d[:k])
 		d = d[k:]
 	}
 	return n
-}
-
-// countNonzero counts the non-zero values (±0 count as zero) without branches.
-func countNonzero(d []float32) int {
-	n := 0
-	for _, v := range d {
-		u := math.Float32bits(v) << 1 // drop the sign
-		n += int((u | -u) >> 31)
-	}
-	return n
-}
-
-func (l *linear) initRows(y []float32, n int) {
-	if l.bias == nil {
-		clear(y)
-		return
-	}
-	// Seed row 0, then double the filled prefix: log2(n) copies instead of one per row.
-	y = y[:n*l.m]
-	f := copy(y, l.bias)
-	for f < len(y) {
-		f += copy(y[f:], y[:f])
-	}
 }
 
 func (l *linear) item(x *execCtx, w int, i int) {
@@ -822,17 +803,20 @@ func (l *linear) item(x *execCtx, w int, i int) {
 
 type linearSparse linear
 
-func (ls *linearSparse) item(x *execCtx, w int, i int) {
+// item accumulates the weight rows of the chunk's spikes onto the bias (Kernels.SpikeGemmBias).
+func (ls *linearSparse) item(x *execCtx, _ int, i int) {
 	l := (*linear)(ls)
 	rows, _ := x.in[0].rowsC()
 	lo, hi := chunkRange(i, rows)
-	mask := x.ws[w].mask64(0, (l.k+63)/64)
-	for r := lo; r < hi; r++ {
-		y := x.out[0].data[r*l.m : (r+1)*l.m]
-		l.initRows(y, 1)
-		spikessm.PackSpikes(mask, x.in[0].data[r*l.k:(r+1)*l.k])
-		x.k.SpikeAccum(y, l.wt, mask, l.k, l.m)
+	x.k.SpikeGemmBias(x.out[0].data[lo*l.m:hi*l.m], x.in[0].data[lo*l.k:hi*l.k], l.wt, l.biasOrZero(), hi-lo, l.k, l.m)
+}
+
+// biasOrZero is the bias, or zeros when the layer has none.
+func (l *linear) biasOrZero() []float32 {
+	if l.bias != nil {
+		return l.bias
 	}
+	return l.zeroBias
 }
 
 // ---- Embedding ----
