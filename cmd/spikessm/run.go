@@ -222,7 +222,11 @@ func printRunSummary(w io.Writer, out runOutput, B, L, correct int, elapsed time
 	fmt.Fprintf(w, "latency:    %.3f ms per sequence (batched), %.1f sequences/s, %.2f M steps/s\n",
 		float64(perSeq.Microseconds())/1000, float64(B)/elapsed.Seconds(), float64(B*L)/elapsed.Seconds()/1e6)
 	var totalSyn, totalMAC int64
-	fmt.Fprintln(w, "\nlayer                 op              spike rate   accumulates     dense MACs      time   path")
+	nameW, opW := len("layer"), len("op")
+	for _, name := range order {
+		nameW, opW = max(nameW, len(name)), max(opW, len(agg[name].op))
+	}
+	fmt.Fprintf(w, "\n%-*s %-*s %10s %13s %14s %9s   %s\n", nameW, "layer", opW, "op", "spike rate", "accumulates", "dense MACs", "time", "path")
 	for _, name := range order {
 		a := agg[name]
 		rate := "-"
@@ -242,7 +246,7 @@ func printRunSummary(w io.Writer, out runOutput, B, L, correct int, elapsed time
 			totalSyn += a.synOps
 			totalMAC += a.denseMACs
 		}
-		fmt.Fprintf(w, "%-21s %-15s %10s %13s %14s %9s   %v\n", name, a.op, rate, syn, mac, a.time.Round(time.Microsecond), paths)
+		fmt.Fprintf(w, "%-*s %-*s %10s %13s %14s %9s   %v\n", nameW, name, opW, a.op, rate, syn, mac, a.time.Round(time.Microsecond), paths)
 	}
 	if totalMAC > 0 {
 		fmt.Fprintf(w, "\nspike-input linear layers: %d accumulates instead of %d MACs (%.1f %%)\n", totalSyn, totalMAC, 100*float64(totalSyn)/float64(totalMAC))
