@@ -685,7 +685,8 @@ func (m *Model) runWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 			}
 		}
 		for _, i := range n.in {
-			if i >= 0 && !keep[i] && !p.values[i].isConst && p.values[i].producer >= 0 && p.lastUse[i] == n.idx {
+			// x.vals[i] is nil when the node reads the value twice (Add(x, x)): freed already.
+			if i >= 0 && !keep[i] && !p.values[i].isConst && p.values[i].producer >= 0 && p.lastUse[i] == n.idx && x.vals[i] != nil {
 				ar.put(x.vals[i].data)
 				x.vals[i] = nil
 			}

@@ -65,3 +65,27 @@ func TestSubBatchSplit(t *testing.T) {
 	_, err = m.Run(context.Background(), Tensor{Shape: in.Shape, Data: bad})
 	require.ErrorContains(t, err, "NaN")
 }
+
+// TestNodeReadsValueTwice: a node that reads one value twice (Add(x, x)) frees it once
+// (FuzzGraph found the second free dereferencing nil), in plain and split runs.
+func TestNodeReadsValueTwice(t *testing.T) {
+	g := newToy(t, 9)
+	g.linear("enc", "input", "x", 3, 4)
+	g.node("Add", "twice", []string{"x", "x"}, []string{"y"}, nil)
+	g.out("y", -1, -2, 4)
+	m, err := LoadBytes(g.model(3, "y"), WithWorkers(2))
+	require.NoError(t, err)
+	in := Tensor{Shape: []int{2, 5, 3}, Data: randInput(1, 30)}
+	res, err := m.RunWith(context.Background(), in, RunOptions{Capture: []string{"x"}})
+	require.NoError(t, err)
+	x := res.Captured["x"]
+	for _, opts := range []RunOptions{{}, {Stats: true}} {
+		r, err := m.RunWith(context.Background(), in, opts)
+		require.NoError(t, err)
+		y := r.Outputs["y"]
+		require.Len(t, y.Data, len(x.Data))
+		for i, v := range x.Data {
+			require.Equal(t, v+v, y.Data[i])
+		}
+	}
+}
