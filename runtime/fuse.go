@@ -16,7 +16,9 @@ import (
 //
 //   - S4D → ThresholdScale → SDNNeuron (SpikingSSMs' layer core): divide by vth, run the SDN
 //     kernel, write the spikes;
-//   - S4D → GELU (exact erf) and S4D → Heaviside (binary S4D): apply the kernel in place.
+//   - S4D → GELU (exact erf) and S4D → Heaviside (binary S4D): apply the kernel in place;
+//   - Linear → GLU (the output projection): per 64-row chunk the product stays in a scratch
+//     buffer and one GLURows call writes the GLU output.
 //
 // The arithmetic is exactly that of the separate ops (the same kernels on the same
 // elements; elementwise kernels give an element the same bits wherever it sits), so results
@@ -51,7 +53,11 @@ func fuseChains(p *plan) *plan {
 			}
 		}
 		if i+1 < len(p.nodes) {
-			if f := fuseS4DElem(uses, p.nodes[i], p.nodes[i+1]); f != nil {
+			f := fuseS4DElem(uses, p.nodes[i], p.nodes[i+1])
+			if f == nil {
+				f = fuseLinearGLU(uses, p.nodes[i], p.nodes[i+1])
+			}
+			if f != nil {
 				nodes = append(nodes, f)
 				i++
 				fused = true
@@ -230,4 +236,74 @@ func (o *s4dElemChain) item(x *execCtx, w, i int) {
 	y := o.s4.tile(x, w, b, blk, x.st[0], x.st[1])
 	o.f(x.k, y)
 	spikessm.Untile(x.out[0].data[b*t*h:(b+1)*t*h], y, t, h, blk)
+}
+
+// fuseLinearGLU returns the fused node of a Linear l whose only reader is a GLU g, when the
+// Linear's width is a whole number of vectors, else nil. Per 64-row chunk the product (dense
+// or spike-sparse, chosen per run as the Linear would) goes to a scratch buffer in cache and
+// one GLURows call writes the GLU output: the (rows, 2H) product is never written out.
+func fuseLinearGLU(uses []int, l, g *cnode) *cnode {
+	lin, ok1 := l.impl.(*linear)
+	_, ok2 := g.impl.(*gluOp)
+	if !ok1 || !ok2 || lin.wtPad != nil || lin.m%2 != 0 || len(l.out) != 1 || l.out[0] < 0 ||
+		len(g.in) != 1 || g.in[0] != l.out[0] || uses[l.out[0]] != 1 || len(g.out) != 1 || g.out[0] < 0 {
+		return nil
+	}
+	return &cnode{name: l.name + "+" + g.name, op: l.op + "+" + g.op, in: l.in, out: g.out, impl: &linearGLUChain{l: lin}}
+}
+
+// linearGLUChain is a fused Linear → GLU chain (see fuseLinearGLU).
+type linearGLUChain struct{ l *linear }
+
+// linearGLUSparse runs the chain with the spike-sparse product.
+type linearGLUSparse linearGLUChain
+
+func (o *linearGLUChain) infer(in [][]int) ([][]int, error) {
+	y, err := o.l.infer(in)
+	if err != nil {
+		return nil, err
+	}
+	return (&gluOp{}).infer(y)
+}
+
+func (o *linearGLUChain) run(x *execCtx) error {
+	rows, _ := x.in[0].rowsC()
+	work := rows * o.l.k * o.l.m
+	if o.l.decide(x) == pathSparse {
+		if x.stats != nil {
+			x.stats.Path = "sparse+glu"
+		}
+		x.par(chunks(rows), (*linearGLUSparse)(o), work)
+		return nil
+	}
+	if x.stats != nil {
+		x.stats.Path = "dense+glu"
+	}
+	x.par(chunks(rows), o, work)
+	return nil
+}
+
+func (o *linearGLUChain) item(x *execCtx, w, i int) { o.chunk(x, w, i, false) }
+
+func (o *linearGLUSparse) item(x *execCtx, w, i int) { (*linearGLUChain)(o).chunk(x, w, i, true) }
+
+// chunk computes rows chunk i: the product into scratch slot 6, then GLURows.
+func (o *linearGLUChain) chunk(x *execCtx, w, i int, sparse bool) {
+	l := o.l
+	rows, _ := x.in[0].rowsC()
+	lo, hi := chunkRange(i, rows)
+	n := hi - lo
+	y := x.ws[w].f32(6, n*l.m)
+	in := x.in[0].data[lo*l.k : hi*l.k]
+	switch {
+	case sparse:
+		x.k.SpikeGemmBias(y, in, l.wt, l.biasOrZero(), n, l.k, l.m)
+	case l.bias != nil:
+		x.k.GemmBias(y, in, l.wt, l.bias, n, l.k, l.m)
+	default:
+		clear(y)
+		x.k.Gemm(y, in, l.wt, n, l.k, l.m)
+	}
+	h := l.m / 2
+	x.k.GLURows(x.out[0].data[lo*h:hi*h], y, h)
 }

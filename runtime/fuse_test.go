@@ -31,14 +31,18 @@ func TestFusedChainsBitIdentical(t *testing.T) {
 				m, err := LoadBytes(data, WithWorkers(workers))
 				require.NoError(t, err)
 				require.Less(t, len(m.fused.nodes), len(m.seq.nodes), "chains fused")
-				chains := 0
+				chains, glus := 0, 0
 				for _, n := range m.fused.nodes {
 					if n.op == chainOp {
 						chains++
 						require.True(t, strings.HasPrefix(n.name, "layer"), n.name)
 					}
+					if n.op == "Linear+GLU" {
+						glus++
+					}
 				}
-				require.Equal(t, c.layers, chains, "one chain per layer")
+				require.Equal(t, c.layers, chains, "one S4D chain per layer")
+				require.Equal(t, c.layers, glus, "one Linear+GLU per layer")
 				for _, bs := range []int{1, 3} {
 					if c.long && bs > 1 && testing.Short() {
 						continue

@@ -731,6 +731,18 @@ const (
 
 func (l *linear) run(x *execCtx) error {
 	rows, _ := x.in[0].rowsC()
+	work := rows * l.k * l.m
+	if l.decide(x) == pathSparse {
+		x.par(chunks(rows), (*linearSparse)(l), work)
+	} else {
+		x.par(chunks(rows), l, work)
+	}
+	return nil
+}
+
+// decide picks the dense or the sparse path for this run's input and fills the statistics.
+func (l *linear) decide(x *execCtx) int {
+	rows, _ := x.in[0].rowsC()
 	path := pathDense
 	// The firing rate decides the path only when the sparse path is valid and can win; without
 	// statistics it is counted only up to the crossover.
@@ -759,13 +771,7 @@ func (l *linear) run(x *execCtx) error {
 		}
 		x.stats.Path = [...]string{"dense", "sparse"}[path]
 	}
-	work := rows * l.k * l.m
-	if path == pathSparse {
-		x.par(chunks(rows), (*linearSparse)(l), work)
-	} else {
-		x.par(chunks(rows), l, work)
-	}
-	return nil
+	return path
 }
 
 // countNonzeroUpTo counts the non-zero values like countNonzero but may stop, in steps of
@@ -888,7 +894,9 @@ func (o *meanPool) item(x *execCtx, _ int, b int) {
 	_, t, c := x.btc(x.in[0])
 	sum := x.st[0][b*c : (b+1)*c]
 	in := x.in[0].data[b*t*c : (b+1)*t*c]
-	spikessm.SumRows(sum, in, c) // one float32 addition per element in time order, every variant
+	if c > 0 {
+		spikessm.SumRows(sum, in, c) // one float32 addition per element in time order, every variant
+	}
 	x.st[1][b] += float32(t)
 	cnt := x.st[1][b]
 	out := x.out[0].data[b*c : (b+1)*c]
