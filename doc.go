@@ -20,9 +20,9 @@
 // SPIKESSM_KERNELS.
 //
 // Results across variants: Neuron (spikes, masks and state), SpikeAccum,
-// GELU, LayerNorm, Add and the data-movement helpers (Tile, TileReverse,
-// AddReversed, DivChannels, SumRows, Heaviside) are bit-identical to
-// generic; Scan/ScanSpikes, Gemm/GemmBias, GLU and SDN agree within
+// SpikeGemmBias, GELU, LayerNorm, Add and the data-movement helpers (Tile,
+// TileReverse, AddReversed, DivChannels, SumRows, Heaviside, CountNonzero)
+// are bit-identical to generic; Scan/ScanSpikes, Gemm/GemmBias, GLU and SDN agree within
 // ScanTolerance, GemmTolerance, GLUTolerance and SDNTolerance. PMBC gives
 // exactly the spikes of the sequential Neuron. For a fixed variant every
 // kernel gives the same bits for an element wherever it sits in a call, so
