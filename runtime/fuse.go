@@ -154,7 +154,7 @@ func (o *s4dSDNChain) run(x *execCtx) error {
 			x.stats.Path = "scan+reverse+divide+sdn"
 		}
 	}
-	x.par(b*nblocks(o.s4.h), o, len(x.in[0].data)*(o.s4.n*8+150))
+	x.parGroups(b*nblocks(o.s4.h), nblocks(o.s4.h), o, len(x.in[0].data)*(o.s4.n*8+150))
 	return nil
 }
 
@@ -225,7 +225,7 @@ func (o *s4dElemChain) run(x *execCtx) error {
 	if x.stats != nil {
 		x.stats.Path = o.path
 	}
-	x.par(b*nblocks(o.s4.h), o, len(x.in[0].data)*(o.s4.n*8+64))
+	x.parGroups(b*nblocks(o.s4.h), nblocks(o.s4.h), o, len(x.in[0].data)*(o.s4.n*8+64))
 	return nil
 }
 
