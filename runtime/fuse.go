@@ -75,20 +75,7 @@ func fuseChains(p *plan) *plan {
 	}
 	q := &plan{m: p.m, graph: p.graph, stepMode: p.stepMode, values: p.values, index: p.index,
 		inputs: p.inputs, inputInfo: p.inputInfo, outputs: p.outputs, outputNames: p.outputNames, nodes: nodes}
-	q.lastUse = make([]int, len(q.values))
-	for i := range q.lastUse {
-		q.lastUse[i] = -1
-	}
-	for _, n := range q.nodes {
-		for _, i := range n.in {
-			if i >= 0 {
-				q.lastUse[i] = n.idx
-			}
-		}
-	}
-	for _, o := range q.outputs {
-		q.lastUse[o] = len(q.nodes)
-	}
+	q.setLastUse()
 	return q
 }
 

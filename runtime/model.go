@@ -231,6 +231,25 @@ type plan struct {
 	lastUse     []int
 }
 
+// setLastUse computes p.lastUse: per value the index of the last node that reads it,
+// len(p.nodes) for graph outputs, −1 when nothing reads it.
+func (p *plan) setLastUse() {
+	p.lastUse = make([]int, len(p.values))
+	for i := range p.lastUse {
+		p.lastUse[i] = -1
+	}
+	for _, n := range p.nodes {
+		for _, i := range n.in {
+			if i >= 0 {
+				p.lastUse[i] = n.idx
+			}
+		}
+	}
+	for _, o := range p.outputs {
+		p.lastUse[o] = len(p.nodes)
+	}
+}
+
 func (p *plan) valueIdx(name string) (int, bool) {
 	i, ok := p.index[name]
 	return i, ok
@@ -409,19 +428,6 @@ func compile(m *Model, g *format.Graph, step bool) (*plan, error) {
 	if len(p.outputs) == 0 {
 		return nil, errors.New("graph has no outputs")
 	}
-	p.lastUse = make([]int, len(p.values))
-	for i := range p.lastUse {
-		p.lastUse[i] = -1
-	}
-	for _, n := range p.nodes {
-		for _, i := range n.in {
-			if i >= 0 {
-				p.lastUse[i] = n.idx
-			}
-		}
-	}
-	for _, o := range p.outputs {
-		p.lastUse[o] = len(p.nodes)
-	}
+	p.setLastUse()
 	return p, nil
 }
