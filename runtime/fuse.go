@@ -79,22 +79,29 @@ func fuseChains(p *plan) *plan {
 	return q
 }
 
+// feedsOnly reports whether node a has exactly one output in use, its first, and node b is
+// its only reader, through b's first input (uses: readers per value, graph outputs counted
+// twice).
+func feedsOnly(uses []int, a, b *cnode) bool {
+	if len(a.out) < 1 || a.out[0] < 0 || uses[a.out[0]] != 1 || len(b.in) < 1 || b.in[0] != a.out[0] {
+		return false
+	}
+	for _, o := range a.out[1:] {
+		if o >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // fuseS4DSDN returns the fused node of a, b, c when they form an S4D → ThresholdScale →
 // SDNNeuron chain with private intermediates and matching channel counts, else nil.
 func fuseS4DSDN(p *plan, uses []int, a, b, c *cnode) *cnode {
 	s4, ok1 := a.impl.(*s4d)
 	ts, ok2 := b.impl.(*thresholdScale)
 	sd, ok3 := c.impl.(*sdn)
-	if !ok1 || !ok2 || !ok3 || s4.spikeIn || len(a.out) < 1 || len(b.out) < 1 ||
-		len(b.in) < 1 || len(c.in) < 1 || a.out[0] < 0 || b.out[0] < 0 ||
-		b.in[0] != a.out[0] || c.in[0] != b.out[0] ||
-		uses[a.out[0]] != 1 || uses[b.out[0]] != 1 || len(ts.vth) != s4.h {
+	if !ok1 || !ok2 || !ok3 || s4.spikeIn || !feedsOnly(uses, a, b) || !feedsOnly(uses, b, c) || len(ts.vth) != s4.h {
 		return nil
-	}
-	for _, o := range a.out[1:] {
-		if o >= 0 {
-			return nil
-		}
 	}
 	nb := nblocks(s4.h)
 	vth := make([][lanes]float32, nb)
@@ -170,14 +177,8 @@ func (o *s4dSDNChain) item(x *execCtx, w, i int) {
 // exact-erf GELU or a Heaviside, else nil.
 func fuseS4DElem(uses []int, a, e *cnode) *cnode {
 	s4, ok := a.impl.(*s4d)
-	if !ok || s4.spikeIn || len(a.out) < 1 || a.out[0] < 0 || len(e.in) < 1 || e.in[0] != a.out[0] ||
-		uses[a.out[0]] != 1 || len(e.out) != 1 || e.out[0] < 0 {
+	if !ok || s4.spikeIn || !feedsOnly(uses, a, e) || len(e.out) != 1 || e.out[0] < 0 {
 		return nil
-	}
-	for _, o := range a.out[1:] {
-		if o >= 0 {
-			return nil
-		}
 	}
 	var f func(k *spikessm.Kernels, y []float32)
 	switch op := e.impl.(type) {
@@ -225,15 +226,13 @@ func (o *s4dElemChain) item(x *execCtx, w, i int) {
 	spikessm.Untile(x.out[0].data[b*t*h:(b+1)*t*h], y, t, h, blk)
 }
 
-// fuseLinearGLU returns the fused node of a Linear l whose only reader is a GLU g, when the
-// Linear's width is a whole number of vectors, else nil. Per 64-row chunk the product (dense
+// fuseLinearGLU returns the fused node of a Linear l whose only reader is a GLU g, else nil. Per 64-row chunk the product (dense
 // or spike-sparse, chosen per run as the Linear would) goes to a scratch buffer in cache and
 // one GLURows call writes the GLU output: the (rows, 2H) product is never written out.
 func fuseLinearGLU(uses []int, l, g *cnode) *cnode {
 	lin, ok1 := l.impl.(*linear)
 	_, ok2 := g.impl.(*gluOp)
-	if !ok1 || !ok2 || lin.wtPad != nil || lin.m%2 != 0 || len(l.out) != 1 || l.out[0] < 0 ||
-		len(g.in) != 1 || g.in[0] != l.out[0] || uses[l.out[0]] != 1 || len(g.out) != 1 || g.out[0] < 0 {
+	if !ok1 || !ok2 || lin.m%2 != 0 || !feedsOnly(uses, l, g) || len(g.out) != 1 || g.out[0] < 0 {
 		return nil
 	}
 	return &cnode{name: l.name + "+" + g.name, op: l.op + "+" + g.op, in: l.in, out: g.out, impl: &linearGLUChain{l: lin}}
@@ -279,18 +278,8 @@ func (o *linearGLUChain) chunk(x *execCtx, w, i int, sparse bool) {
 	l := o.l
 	rows, _ := x.in[0].rowsC()
 	lo, hi := chunkRange(i, rows)
-	n := hi - lo
-	y := x.ws[w].f32(6, n*l.m)
-	in := x.in[0].data[lo*l.k : hi*l.k]
-	switch {
-	case sparse:
-		x.k.SpikeGemmBias(y, in, l.wt, l.biasOrZero(), n, l.k, l.m)
-	case l.bias != nil:
-		x.k.GemmBias(y, in, l.wt, l.bias, n, l.k, l.m)
-	default:
-		clear(y)
-		x.k.Gemm(y, in, l.wt, n, l.k, l.m)
-	}
+	y := x.ws[w].f32(6, (hi-lo)*l.m)
+	l.product(x, w, y, lo, hi, sparse)
 	h := l.m / 2
 	x.k.GLURows(x.out[0].data[lo*h:hi*h], y, h)
 }

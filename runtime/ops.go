@@ -774,7 +774,7 @@ func (l *linear) decide(x *execCtx) int {
 	return path
 }
 
-// countNonzeroUpTo counts the non-zero values like countNonzero but may stop, in steps of
+// countNonzeroUpTo counts the non-zero values (spikessm.CountNonzero) but may stop, in steps of
 // 4096 values, once the count reaches limit (it then returns a count ≥ limit).
 func countNonzeroUpTo(d []float32, limit int) int {
 	n := 0
@@ -789,32 +789,37 @@ func countNonzeroUpTo(d []float32, limit int) int {
 func (l *linear) item(x *execCtx, w int, i int) {
 	rows, _ := x.in[0].rowsC()
 	lo, hi := chunkRange(i, rows)
-	y := x.out[0].data[lo*l.m : hi*l.m]
-	if l.wtPad != nil {
-		n := hi - lo
-		yp := x.ws[w].f32(7, n*l.mp)
-		x.k.GemmBias(yp, x.in[0].data[lo*l.k:hi*l.k], l.wtPad, l.biasPad, n, l.k, l.mp)
-		for r := 0; r < n; r++ {
-			copy(y[r*l.m:(r+1)*l.m], yp[r*l.mp:r*l.mp+l.m])
-		}
-		return
-	}
-	if l.bias != nil {
-		x.k.GemmBias(y, x.in[0].data[lo*l.k:hi*l.k], l.wt, l.bias, hi-lo, l.k, l.m)
-		return
-	}
-	clear(y)
-	x.k.Gemm(y, x.in[0].data[lo*l.k:hi*l.k], l.wt, hi-lo, l.k, l.m)
+	l.product(x, w, x.out[0].data[lo*l.m:hi*l.m], lo, hi, false)
 }
 
 type linearSparse linear
 
-// item accumulates the weight rows of the chunk's spikes onto the bias (Kernels.SpikeGemmBias).
-func (ls *linearSparse) item(x *execCtx, _ int, i int) {
+// item accumulates the weight rows of the chunk's spikes onto the bias.
+func (ls *linearSparse) item(x *execCtx, w int, i int) {
 	l := (*linear)(ls)
 	rows, _ := x.in[0].rowsC()
 	lo, hi := chunkRange(i, rows)
-	x.k.SpikeGemmBias(x.out[0].data[lo*l.m:hi*l.m], x.in[0].data[lo*l.k:hi*l.k], l.wt, l.biasOrZero(), hi-lo, l.k, l.m)
+	l.product(x, w, x.out[0].data[lo*l.m:hi*l.m], lo, hi, true)
+}
+
+// product writes rows lo..hi of the layer's output into y: bias plus the dense product
+// (GemmBias; with zero-padded columns when the width is not a whole number of vectors, via
+// scratch slot 7 of worker w) or, with sparse, the spike-sparse sum (SpikeGemmBias).
+func (l *linear) product(x *execCtx, w int, y []float32, lo, hi int, sparse bool) {
+	n := hi - lo
+	in := x.in[0].data[lo*l.k : hi*l.k]
+	switch {
+	case sparse:
+		x.k.SpikeGemmBias(y, in, l.wt, l.biasOrZero(), n, l.k, l.m)
+	case l.wtPad != nil:
+		yp := x.ws[w].f32(7, n*l.mp)
+		x.k.GemmBias(yp, in, l.wtPad, l.biasPad, n, l.k, l.mp)
+		for r := 0; r < n; r++ {
+			copy(y[r*l.m:(r+1)*l.m], yp[r*l.mp:r*l.mp+l.m])
+		}
+	default:
+		x.k.GemmBias(y, in, l.wt, l.biasOrZero(), n, l.k, l.m) // zero bias: the same bits as clear + Gemm
+	}
 }
 
 // biasOrZero is the bias, or zeros when the layer has none.
