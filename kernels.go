@@ -96,6 +96,14 @@ type Kernels struct {
 	// assembly variants may reassociate the Σ_n (ScanTolerance).
 	Scan func(p *ScanParams, u, y, xRe, xIm []float32, T int)
 
+	// ScanStrided is Scan on a block inside a wider layout: step t of u and y
+	// is u[t·stride : t·stride+Lanes] (stride ≥ Lanes, in floats), so a block
+	// of a (T, H) row-major tensor is scanned in place (u = x[blk·Lanes:],
+	// stride = H) without copying it into a tile. Other elements of y are not
+	// touched. Each variant gives exactly the bits of its Scan on the tiled
+	// copy; Scan is ScanStrided with stride = Lanes.
+	ScanStrided func(p *ScanParams, u, y []float32, stride int, xRe, xIm []float32, T int)
+
 	// ScanSpikes is Scan with u given as one lane mask per step (bit i of
 	// mask[t] set means u[t][i] = 1, else 0). Results equal Scan on the 0/1
 	// floats within ScanTolerance.

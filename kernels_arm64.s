@@ -19,6 +19,7 @@ GLOBL lanebits<>(SB), RODATA|NOPTR, $32
 // func scanNEON(a *scanArgs)
 TEXT ·scanNEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVD 104(R0), R4 // bytes between steps of u and y
 	MOVD 96(R0), R1
 	CBZ R1, scann_ret
 	MOVD $0, R14
@@ -35,8 +36,8 @@ scann_pre:
 	VLD1 (R8), [V24.S4]
 	WORD $0x6e3cdf19 // FMUL V25.4S, V24.4S, V28.4S
 	VST1 [V25.S4], (R9)
-	ADD $64, R8, R8
-	ADD $64, R9, R9
+	ADD R4, R8, R8
+	ADD R4, R9, R9
 	SUBS $1, R3, R3
 	BNE scann_pre
 	MOVD 88(R0), R10
@@ -145,8 +146,8 @@ scann_g3_t:
 	VFMLA V20.S4, V14.S4, V25.S4
 	VFMLS V23.S4, V17.S4, V25.S4
 	VST1 [V25.S4], (R9)
-	ADD $64, R8, R8
-	ADD $64, R9, R9
+	ADD R4, R8, R8
+	ADD R4, R9, R9
 	SUBS $1, R3, R3
 	BNE scann_g3_t
 	MOVD 72(R0), R2
@@ -214,8 +215,8 @@ scann_g1_t:
 	VFMLA V18.S4, V12.S4, V25.S4
 	VFMLS V21.S4, V15.S4, V25.S4
 	VST1 [V25.S4], (R9)
-	ADD $64, R8, R8
-	ADD $64, R9, R9
+	ADD R4, R8, R8
+	ADD R4, R9, R9
 	SUBS $1, R3, R3
 	BNE scann_g1_t
 	MOVD 72(R0), R2

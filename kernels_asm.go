@@ -3,6 +3,7 @@
 package spikessm
 
 import (
+	"fmt"
 	"math/bits"
 	"unsafe"
 )
@@ -15,6 +16,7 @@ type scanArgs struct {
 	u                               unsafe.Pointer // 56: *float32, or *uint16 lane masks for scanSpikes
 	y, xRe, xIm                     *float32       // 64, 72, 80
 	n, t                            int            // 88, 96
+	stride                          int            // 104: bytes between steps of y (and of u when it holds floats)
 }
 
 type neuronArgs struct {
@@ -62,6 +64,7 @@ type gluArgs struct {
 
 // Offsets checked at compile time (the assembly hard-codes them).
 var _ = [1]int{}[unsafe.Offsetof(scanArgs{}.t)-96]
+var _ = [1]int{}[unsafe.Offsetof(scanArgs{}.stride)-104]
 var _ = [1]int{}[unsafe.Offsetof(neuronArgs{}.mode)-48]
 var _ = [1]int{}[unsafe.Offsetof(spikeArgs{}.ncols)-48]
 var _ = [1]int{}[unsafe.Offsetof(gemmArgs{}.rows)-64]
@@ -142,7 +145,8 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 	}
 	k.GLURows = im.gluRowsFunc(k.GLU)
 	k.SpikeGemmBias = spikeGemmGeneric // the AVX-512 table replaces it (archKernels)
-	k.Scan = im.runScan
+	k.ScanStrided = im.runScan
+	k.Scan = func(p *ScanParams, u, y, xRe, xIm []float32, T int) { im.runScan(p, u, y, Lanes, xRe, xIm, T) }
 	k.Add = addGeneric
 	if im.add != 0 {
 		k.Add = im.runAdd
@@ -170,7 +174,7 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 			a := scanArgs{
 				aRe: ptr(p.ARe[:nl]), aIm: ptr(p.AIm[:nl]), bRe: ptr(p.BRe[:nl]), bIm: ptr(p.BIm[:nl]),
 				cRe: ptr(p.CRe[:nl]), cIm: ptr(p.CIm[:nl]), d: ptr(p.D[:Lanes]),
-				xRe: ptr(xRe[:nl]), xIm: ptr(xIm[:nl]), n: N,
+				xRe: ptr(xRe[:nl]), xIm: ptr(xIm[:nl]), n: N, stride: 4 * Lanes,
 			}
 			tc := max(1, scanChunkWork/max(N, 1))
 			for t0 := 0; t0 < T; t0 += tc {
@@ -188,7 +192,7 @@ func asmKernels(name Variant, impl asmImpl) *Kernels {
 				copy(buf[t*Lanes:t*Lanes+8], maskFloats[m&0xff][:])
 				copy(buf[t*Lanes+8:t*Lanes+16], maskFloats[m>>8][:])
 			}
-			im.runScan(p, buf[:n*Lanes], y[t0*Lanes:], xRe, xIm, n)
+			im.runScan(p, buf[:n*Lanes], y[t0*Lanes:], Lanes, xRe, xIm, n)
 		}
 	}
 	k.Neuron = func(p *NeuronParams, x, s []float32, mask []uint16, st *NeuronState, T int) {
@@ -389,19 +393,23 @@ func (im *asmImpl) gemmRun(y, x, wt, bias []float32, R, K, M int) {
 	}
 }
 
-// runScan is Kernels.Scan for this ISA.
-func (im *asmImpl) runScan(p *ScanParams, u, y, xRe, xIm []float32, T int) {
+// runScan is Kernels.ScanStrided for this ISA.
+func (im *asmImpl) runScan(p *ScanParams, u, y []float32, stride int, xRe, xIm []float32, T int) {
 	if T <= 0 {
 		return
+	}
+	if stride < Lanes {
+		panic(fmt.Sprintf("spikessm: scan stride %d < %d", stride, Lanes))
 	}
 	N := p.N
 	nl := N * Lanes
 	a := scanArgs{
 		aRe: ptr(p.ARe[:nl]), aIm: ptr(p.AIm[:nl]), bRe: ptr(p.BRe[:nl]), bIm: ptr(p.BIm[:nl]),
 		cRe: ptr(p.CRe[:nl]), cIm: ptr(p.CIm[:nl]), d: ptr(p.D[:Lanes]),
-		xRe: ptr(xRe[:nl]), xIm: ptr(xIm[:nl]), n: N,
+		xRe: ptr(xRe[:nl]), xIm: ptr(xIm[:nl]), n: N, stride: 4 * stride,
 	}
-	u, y = u[:T*Lanes], y[:T*Lanes]
+	ext := (T-1)*stride + Lanes
+	u, y = u[:ext], y[:ext]
 	kern := im.scan
 	if p.unitB && im.scanUnit != 0 {
 		kern = im.scanUnit
@@ -409,7 +417,7 @@ func (im *asmImpl) runScan(p *ScanParams, u, y, xRe, xIm []float32, T int) {
 	tc := max(1, scanChunkWork/max(N, 1))
 	for t0 := 0; t0 < T; t0 += tc {
 		n := min(tc, T-t0)
-		a.u, a.y, a.t = unsafe.Pointer(&u[t0*Lanes]), &y[t0*Lanes], n
+		a.u, a.y, a.t = unsafe.Pointer(&u[t0*stride]), &y[t0*stride], n
 		callScan(kern, &a)
 	}
 }

@@ -359,3 +359,14 @@ func BenchmarkPMBC(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanModel: the S4D shape of the small reference models (H = 32, N = 8 complex
+// modes, T = 64, unit b as converted models have it), per block call as the runtime makes it.
+func BenchmarkScanModel(b *testing.B) {
+	for _, k := range variants(b) {
+		b.Run(fmt.Sprintf("impl=%s/H=32/N=8/T=64", k.Name), func(b *testing.B) {
+			benchScan(b, k, 32, 8, 64, false, true)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/call")
+		})
+	}
+}

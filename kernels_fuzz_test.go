@@ -90,6 +90,22 @@ func FuzzScan(f *testing.F) {
 				require.InDelta(t, ysg[i], y[i], ScanTolerance*gain*sscale[i]+1e-30, "%s ScanSpikes N=%d T=%d i=%d", k.Name, N, T, i)
 			}
 		}
+		// The same block inside a wider (T, stride) layout: ScanStrided gives Scan's bits.
+		stride := Lanes + int(nb/12)%40
+		uw := make([]float32, T*stride)
+		for s := range T {
+			copy(uw[s*stride:], u[s*Lanes:(s+1)*Lanes])
+			for j := Lanes; j < stride; j++ {
+				uw[s*stride+j] = at(11 + s + j)
+			}
+		}
+		xr0, xi0 := make([]float32, N*Lanes), make([]float32, N*Lanes)
+		for i := range xr0 {
+			xr0[i], xi0[i] = at(13+i), at(17+2*i)
+		}
+		for _, k := range append(variants(t), generic()) {
+			checkScanStrided(t, k, p, uw, stride, T, xr0, xi0)
+		}
 	})
 }
 

@@ -1,6 +1,7 @@
 package spikessm
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 )
@@ -13,10 +14,11 @@ import (
 
 func genericKernels() *Kernels {
 	return &Kernels{
-		Name:       VariantGeneric,
-		Scan:       scanGeneric,
-		ScanSpikes: scanSpikesGeneric,
-		Neuron:     neuronGeneric,
+		Name:        VariantGeneric,
+		Scan:        scanGeneric,
+		ScanStrided: scanStridedGeneric,
+		ScanSpikes:  scanSpikesGeneric,
+		Neuron:      neuronGeneric,
 		NeuronBlocks: func(p []NeuronParams, x, s []float32, mask []uint16, st []NeuronState, T int) {
 			neuronBlocksGeneric(neuronGeneric, p, x, s, mask, st, T)
 		},
@@ -47,18 +49,28 @@ func genericKernels() *Kernels {
 //
 // No operation is fused.
 func scanGeneric(p *ScanParams, u, y, xRe, xIm []float32, T int) {
+	scanStridedGeneric(p, u, y, Lanes, xRe, xIm, T)
+}
+
+// scanStridedGeneric is the definition of ScanStrided: scanGeneric with step t
+// of u and y at t·stride.
+func scanStridedGeneric(p *ScanParams, u, y []float32, stride int, xRe, xIm []float32, T int) {
 	if T <= 0 {
 		return
+	}
+	if stride < Lanes {
+		panic(fmt.Sprintf("spikessm: scan stride %d < %d", stride, Lanes))
 	}
 	N := p.N
 	nl := N * Lanes
 	aRe, aIm, bRe, bIm, cRe, cIm := p.ARe[:nl], p.AIm[:nl], p.BRe[:nl], p.BIm[:nl], p.CRe[:nl], p.CIm[:nl]
 	d := p.D[:Lanes]
 	xRe, xIm = xRe[:nl], xIm[:nl]
-	u, y = u[:T*Lanes], y[:T*Lanes]
+	ext := (T-1)*stride + Lanes
+	u, y = u[:ext], y[:ext]
 	for t := range T {
 		for l := range Lanes {
-			uv := u[t*Lanes+l]
+			uv := u[t*stride+l]
 			var acc float32
 			for i := l; i < nl; i += Lanes {
 				ar, ai, xr, xi := aRe[i], aIm[i], xRe[i], xIm[i]
@@ -67,7 +79,7 @@ func scanGeneric(p *ScanParams, u, y, xRe, xIm []float32, T int) {
 				xRe[i], xIm[i] = nr, ni
 				acc += float32(cRe[i]*nr) - float32(cIm[i]*ni)
 			}
-			y[t*Lanes+l] = float32(2*acc) + float32(d[l]*uv)
+			y[t*stride+l] = float32(2*acc) + float32(d[l]*uv)
 		}
 	}
 }

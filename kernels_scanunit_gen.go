@@ -19,7 +19,7 @@ func l(s string)           { fmt.Fprintf(&b, "%s:\n", s) }
 
 // scanArgs offsets (kernels_asm.go).
 const (
-	oARe, oAIm, oCRe, oCIm, oD, oU, oY, oXRe, oXIm, oN, oT = 0, 8, 32, 40, 48, 56, 64, 72, 80, 88, 96
+	oARe, oAIm, oCRe, oCIm, oD, oU, oY, oXRe, oXIm, oN, oT, oStride = 0, 8, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104
 )
 
 // avx512 writes scanUnitAVX512: modes in groups of four with every
@@ -41,8 +41,8 @@ func avx512() {
 	l("su512_pre")
 	p("VMULPS (R8), Z31, Z0")
 	p("VMOVUPS Z0, (R9)")
-	p("ADDQ $64, R8")
-	p("ADDQ $64, R9")
+	p("ADDQ %d(DI), R8", oStride)
+	p("ADDQ %d(DI), R9", oStride)
 	p("DECQ BX")
 	p("JNZ su512_pre")
 	p("MOVQ %d(DI), R10", oN)
@@ -84,8 +84,8 @@ func avx512() {
 			p("VFNMADD231PS Z%d, Z%d, Z25", 20+i, 12+i) // y −= 2ci·xi
 		}
 		p("VMOVUPS Z25, (R9)")
-		p("ADDQ $64, R8")
-		p("ADDQ $64, R9")
+		p("ADDQ %d(DI), R8", oStride)
+		p("ADDQ %d(DI), R9", oStride)
 		p("DECQ BX")
 		p("JNZ %s_t", lab)
 		for _, r := range []struct{ off, base int }{{oXRe, 16}, {oXIm, 20}} {
@@ -126,8 +126,8 @@ func avx2() {
 	l("su2_pre")
 	p("VMULPS (R8), Y15, Y0")
 	p("VMOVUPS Y0, (R9)")
-	p("ADDQ $64, R8")
-	p("ADDQ $64, R9")
+	p("ADDQ %d(DI), R8", oStride)
+	p("ADDQ %d(DI), R9", oStride)
 	p("DECQ BX")
 	p("JNZ su2_pre")
 	p("MOVQ %d(DI), R10", oN)
@@ -176,8 +176,8 @@ func avx2() {
 		p("VADDPS Y13, Y13, Y13")
 		p("VADDPS (R9), Y13, Y13")
 		p("VMOVUPS Y13, (R9)")
-		p("ADDQ $64, R8")
-		p("ADDQ $64, R9")
+		p("ADDQ %d(DI), R8", oStride)
+		p("ADDQ %d(DI), R9", oStride)
 		p("DECQ BX")
 		p("JNZ %s_t", lab)
 		for _, r := range []struct{ off, base int }{{oXRe, 4}, {oXIm, 8}} {
