@@ -200,7 +200,7 @@ func fuseS4DElem(uses []int, a, e *cnode) *cnode {
 // s4dElemChain is a fused S4D → elementwise chain (see fuseChains); state: the S4D's.
 type s4dElemChain struct {
 	s4   *s4d
-	f    func(k *spikessm.Kernels, y []float32) // in place on a [T][Lanes] tile
+	f    func(k *spikessm.Kernels, y []float32) // in place on a batch row's (T, H) output
 	path string                                 // LayerStats.Path
 }
 
@@ -213,17 +213,42 @@ func (o *s4dElemChain) run(x *execCtx) error {
 	if x.stats != nil {
 		x.stats.Path = o.path
 	}
-	x.parGroups(b*nblocks(o.s4.h), nblocks(o.s4.h), o, len(x.in[0].data)*(o.s4.n*8+64))
+	work := len(x.in[0].data) * (o.s4.n*8 + 64)
+	if b >= x.workers || work < minParallelWork {
+		x.par(b, o, work)
+		return nil
+	}
+	// Fewer rows than workers and enough work: the blocks of a row in parallel, then the
+	// elementwise op over row chunks in parallel.
+	x.parGroups(b*nblocks(o.s4.h), 1, (*s4dElemBlocks)(o), work)
+	x.par(chunks(len(x.out[0].data)/o.s4.h), (*s4dElemRows)(o), work)
 	return nil
 }
 
-func (o *s4dElemChain) item(x *execCtx, w, i int) {
+// s4dElemBlocks runs the S4D part of the chain per (row, block); s4dElemRows then applies
+// the elementwise op per rowChunk positions.
+type (
+	s4dElemBlocks s4dElemChain
+	s4dElemRows   s4dElemChain
+)
+
+func (o *s4dElemBlocks) item(x *execCtx, w, i int) { o.s4.item(x, w, i) }
+
+func (o *s4dElemRows) item(x *execCtx, _, i int) {
+	h := o.s4.h
+	lo, hi := chunkRange(i, len(x.out[0].data)/h)
+	o.f(x.k, x.out[0].data[lo*h:hi*h])
+}
+
+// item runs batch row b: every block of the layer into the row's output, then the
+// elementwise op over the whole row (an element gets the same bits wherever it sits).
+func (o *s4dElemChain) item(x *execCtx, w, b int) {
 	_, t, h := x.btc(x.in[0])
-	nb := nblocks(h)
-	b, blk := i/nb, i%nb
-	y := o.s4.tile(x, w, b, blk, x.st[0], x.st[1])
-	o.f(x.k, y)
-	spikessm.Untile(x.out[0].data[b*t*h:(b+1)*t*h], y, t, h, blk)
+	out := x.out[0].data[b*t*h : (b+1)*t*h]
+	for blk := range nblocks(h) {
+		o.s4.rowBlock(x, w, b, blk, out, x.st[0], x.st[1])
+	}
+	o.f(x.k, out)
 }
 
 // fuseLinearGLU returns the fused node of a Linear l whose only reader is a GLU g, else nil. Per 64-row chunk the product (dense

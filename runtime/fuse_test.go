@@ -79,3 +79,55 @@ func TestFusedChainsBitIdentical(t *testing.T) {
 		})
 	}
 }
+
+// TestS4DElemChainLayouts: the fused S4D → GELU / Heaviside chain (full blocks scanned in
+// place, a partial last block through a tile, the whole row then the elementwise op) gives
+// exactly the unfused plan's outputs, for channel counts with and without a partial block,
+// causal and bidirectional, batch 1 and 3, one and two workers, and on the parallel path for
+// fewer rows than workers (blocks, then row chunks).
+func TestS4DElemChainLayouts(t *testing.T) {
+	for _, h := range []int{16, 40, 48} {
+		for _, bidir := range []bool{false, true} {
+			for _, act := range []string{"GELU", "Heaviside"} {
+				g := newToy(t, uint64(h))
+				g.linear("enc", "input", "x", 3, h)
+				g.s4d("s4", "x", "y", h, 5, bidir)
+				attrs := map[string]any{}
+				if act == "GELU" {
+					attrs["approximate"] = "none"
+				}
+				g.node(act, "act", []string{"y"}, []string{"z"}, attrs)
+				g.out("z", -1, -2, h)
+				data := g.model(3, "z")
+				for _, forceParallel := range []bool{false, true} {
+					saved := minParallelWork
+					if forceParallel {
+						minParallelWork = 0
+					}
+					for _, workers := range []int{1, 2} {
+						m, err := LoadBytes(data, WithWorkers(workers))
+						require.NoError(t, err)
+						require.Len(t, m.fused.nodes, 2, "enc, s4+act")
+						require.Equal(t, "S4D+"+act, m.fused.nodes[1].op)
+						for _, bs := range []int{1, 3} {
+							L := 37
+							in := Tensor{Shape: []int{bs, L, 3}, Data: randInput(uint64(bs), bs*L*3)}
+							fused, err := m.Run(context.Background(), in)
+							require.NoError(t, err)
+							res, err := m.RunWith(context.Background(), in, RunOptions{Unfused: true})
+							require.NoError(t, err)
+							un := res.Outputs["z"]
+							require.Equal(t, un.Shape, fused.Shape)
+							for i := range un.Data {
+								require.Equal(t, math.Float32bits(un.Data[i]), math.Float32bits(fused.Data[i]),
+									"H %d bidir %v %s parallel %v workers %d batch %d element %d", h, bidir, act, forceParallel, workers, bs, i)
+							}
+						}
+						require.NoError(t, m.Close())
+					}
+					minParallelWork = saved
+				}
+			}
+		}
+	}
+}

@@ -127,8 +127,23 @@ func (o *s4d) item(x *execCtx, w, i int) {
 	_, t, h := x.btc(x.in[0])
 	nb := nblocks(h)
 	b, blk := i/nb, i%nb
-	y := o.tile(x, w, b, blk, x.st[0], x.st[1])
-	spikessm.Untile(x.out[0].data[b*t*h:(b+1)*t*h], y, t, h, blk)
+	o.rowBlock(x, w, b, blk, x.out[0].data[b*t*h:(b+1)*t*h], x.st[0], x.st[1])
+}
+
+// rowBlock runs the layer for batch row b and channel block blk with state stRe, stIm (all
+// rows and blocks), writing the block's channels of out, the row's (T, H) output. A full
+// block of a causal layer with float input is scanned in place (ScanStrided: no copy into
+// and out of a tile, the same bits); the others go through tile.
+func (o *s4d) rowBlock(x *execCtx, w, b, blk int, out, stRe, stIm []float32) {
+	_, t, h := x.btc(x.in[0])
+	if (blk+1)*lanes > h || o.bidir || o.spikeIn {
+		spikessm.Untile(out, o.tile(x, w, b, blk, stRe, stIm), t, h, blk)
+		return
+	}
+	ssz := o.n * lanes
+	off := (b*nblocks(h) + blk) * ssz
+	in := x.in[0].data[b*t*h : (b+1)*t*h]
+	x.k.ScanStrided(&o.fwd[blk], in[blk*lanes:], out[blk*lanes:], h, stRe[off:off+ssz], stIm[off:off+ssz], t)
 }
 
 // tile runs the layer for batch row b and channel block blk with state stRe, stIm (all rows
