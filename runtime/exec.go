@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -564,7 +565,11 @@ func (m *Model) runWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 	}
 	defer pool.Put(rs)
 	if err := rs.prepare(p, input.Shape); err != nil {
-		return nil, err
+		if p != m.fused || !errors.Is(err, errFusedShape) {
+			return nil, err
+		}
+		o.Unfused = true // a fused chain cannot take these shapes: run every op
+		return m.runWith(ctx, input, o)
 	}
 	shapes := rs.shapes
 	if len(o.Inject) > 0 {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -52,12 +53,14 @@ func fuseChains(p *plan) *plan {
 				continue
 			}
 		}
+		if f, n := fuseLinearGLU(uses, p.nodes[i:]); f != nil {
+			nodes = append(nodes, f)
+			i += n - 1
+			fused = true
+			continue
+		}
 		if i+1 < len(p.nodes) {
-			f := fuseS4DElem(uses, p.nodes[i], p.nodes[i+1])
-			if f == nil {
-				f = fuseLinearGLU(uses, p.nodes[i], p.nodes[i+1])
-			}
-			if f != nil {
+			if f := fuseS4DElem(uses, p.nodes[i], p.nodes[i+1]); f != nil {
 				nodes = append(nodes, f)
 				i++
 				fused = true
@@ -251,20 +254,81 @@ func (o *s4dElemChain) item(x *execCtx, w, b int) {
 	o.f(x.k, out)
 }
 
-// fuseLinearGLU returns the fused node of a Linear l whose only reader is a GLU g, else nil. Per 64-row chunk the product (dense
-// or spike-sparse, chosen per run as the Linear would) goes to a scratch buffer in cache and
-// one GLURows call writes the GLU output: the (rows, 2H) product is never written out.
-func fuseLinearGLU(uses []int, l, g *cnode) *cnode {
+// fuseLinearGLU returns the fused node of the chain that starts ns[0] when ns[0] is a Linear
+// whose only reader is the GLU ns[1], and the number of nodes it replaces (else nil, 0). Per
+// 64-row chunk the product (dense or spike-sparse, chosen per run as the Linear would) goes
+// to a scratch buffer in cache and one GLURows call computes the GLU: the (rows, 2H) product
+// is never written out. When the GLU's only reader is the next node, a residual Add of the
+// GLU output and another value, the addition joins the chain, and then a LayerNorm that reads
+// the sum (post-norm blocks, or the next pre-norm block's norm); the sum is written out only
+// when something else reads it (the pre-norm residual stream).
+func fuseLinearGLU(uses []int, ns []*cnode) (*cnode, int) {
+	if len(ns) < 2 {
+		return nil, 0
+	}
+	l, g := ns[0], ns[1]
 	lin, ok1 := l.impl.(*linear)
 	_, ok2 := g.impl.(*gluOp)
 	if !ok1 || !ok2 || lin.m%2 != 0 || !feedsOnly(uses, l, g) || len(g.out) != 1 || g.out[0] < 0 {
-		return nil
+		return nil, 0
 	}
-	return &cnode{name: l.name + "+" + g.name, op: l.op + "+" + g.op, in: l.in, out: g.out, impl: &linearGLUChain{l: lin}}
+	o := &linearGLUChain{l: lin}
+	c := &cnode{name: l.name + "+" + g.name, op: l.op + "+" + g.op, in: l.in, out: g.out, impl: o}
+	if len(ns) < 3 || !residualAdd(uses, g, ns[2]) {
+		return c, 2
+	}
+	a := ns[2]
+	o.add, o.resIn, o.glu0 = true, len(l.in), a.in[0] == g.out[0]
+	res := a.in[1]
+	if !o.glu0 {
+		res = a.in[0]
+	}
+	c.name, c.op = c.name+"+"+a.name, c.op+"+"+a.op
+	c.in = append(append([]int(nil), l.in...), res)
+	c.out = a.out
+	if len(ns) < 4 {
+		return c, 3
+	}
+	n := ns[3]
+	ln, ok := n.impl.(*rowOp)
+	if !ok || n.op != "LayerNorm" || ln.krows == nil || len(n.in) < 1 || n.in[0] != a.out[0] || len(n.out) != 1 || n.out[0] < 0 {
+		return c, 3
+	}
+	o.ln = ln
+	o.sum = uses[a.out[0]] > 1 // another reader, or a graph output
+	c.name, c.op = c.name+"+"+n.name, c.op+"+"+n.op
+	c.out = []int{n.out[0], -1}
+	if o.sum {
+		c.out[1] = a.out[0]
+	}
+	return c, 4
 }
 
-// linearGLUChain is a fused Linear → GLU chain (see fuseLinearGLU).
-type linearGLUChain struct{ l *linear }
+// residualAdd reports whether a is an Add of the GLU g's output (read by a alone) and another
+// value, with one output.
+func residualAdd(uses []int, g, a *cnode) bool {
+	if _, ok := a.impl.(*binaryOp); !ok || a.op != "Add" || len(a.in) != 2 || len(a.out) != 1 || a.out[0] < 0 {
+		return false
+	}
+	v := g.out[0]
+	return uses[v] == 1 && (a.in[0] == v) != (a.in[1] == v) && a.in[0] >= 0 && a.in[1] >= 0
+}
+
+// errFusedShape is returned by a fused chain's shape inference when the shapes need what only
+// the unfused ops do (a broadcasting residual Add): the run then uses the unfused plan.
+var errFusedShape = errors.New("shapes outside the fused chain's fast path")
+
+// linearGLUChain is a fused Linear → GLU [→ Add [→ LayerNorm]] chain (see fuseLinearGLU).
+// Inputs: the Linear's, then the residual when add. Outputs: the last op's, then (with ln)
+// the sum when sum.
+type linearGLUChain struct {
+	l     *linear
+	add   bool   // a residual Add follows the GLU
+	glu0  bool   // the GLU output is the Add's first operand
+	resIn int    // index of the residual among the inputs
+	ln    *rowOp // a LayerNorm of the sum follows (nil: none)
+	sum   bool   // with ln: the sum is an output too
+}
 
 // linearGLUSparse runs the chain with the spike-sparse product.
 type linearGLUSparse linearGLUChain
@@ -274,7 +338,14 @@ func (o *linearGLUChain) infer(in [][]int) ([][]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	return (&gluOp{}).infer(y)
+	g, err := (&gluOp{}).infer(y)
+	if err != nil || !o.add {
+		return g, err
+	}
+	if !shapeEq(g[0], in[o.resIn]) {
+		return nil, fmt.Errorf("residual shape %v, GLU output %v: %w", in[o.resIn], g[0], errFusedShape)
+	}
+	return [][]int{g[0], g[0]}, nil
 }
 
 func (o *linearGLUChain) run(x *execCtx) error {
@@ -298,7 +369,9 @@ func (o *linearGLUChain) item(x *execCtx, w, i int) { o.chunk(x, w, i, false) }
 
 func (o *linearGLUSparse) item(x *execCtx, w, i int) { (*linearGLUChain)(o).chunk(x, w, i, true) }
 
-// chunk computes rows chunk i: the product into scratch slot 6, then GLURows.
+// chunk computes rows chunk i: the product into scratch slot 6, then GLURows, then the
+// residual addition and the LayerNorm when they are part of the chain (the same kernels, on
+// the same operands in the same order, as the separate ops).
 func (o *linearGLUChain) chunk(x *execCtx, w, i int, sparse bool) {
 	l := o.l
 	rows, _ := x.in[0].rowsC()
@@ -306,5 +379,27 @@ func (o *linearGLUChain) chunk(x *execCtx, w, i int, sparse bool) {
 	y := x.ws[w].f32(6, (hi-lo)*l.m)
 	l.product(x, w, y, lo, hi, sparse)
 	h := l.m / 2
-	x.k.GLURows(x.out[0].data[lo*h:hi*h], y, h)
+	out := x.out[0].data[lo*h : hi*h]
+	if !o.add {
+		x.k.GLURows(out, y, h)
+		return
+	}
+	s := out // the sum
+	if o.ln != nil {
+		if o.sum {
+			s = x.out[1].data[lo*h : hi*h]
+		} else {
+			s = x.ws[w].f32(0, (hi-lo)*h)
+		}
+	}
+	x.k.GLURows(s, y, h)
+	res := x.in[o.resIn].data[lo*h : hi*h]
+	if o.glu0 {
+		x.k.Add(s, s, res)
+	} else {
+		x.k.Add(s, res, s)
+	}
+	if o.ln != nil {
+		o.ln.krows(x.k, s, out, h)
+	}
 }

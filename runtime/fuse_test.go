@@ -37,8 +37,13 @@ func TestFusedChainsBitIdentical(t *testing.T) {
 						chains++
 						require.True(t, strings.HasPrefix(n.name, "layer"), n.name)
 					}
-					if n.op == "Linear+GLU" {
+					if strings.HasPrefix(n.op, "Linear+GLU") {
 						glus++
+						// every reference block adds the GLU output to its residual stream
+						require.True(t, strings.HasPrefix(n.op, "Linear+GLU+Add"), n.op)
+						if !c.spiking { // post-norm, or the next pre-norm block's norm
+							require.Equal(t, "Linear+GLU+Add+LayerNorm", n.op, n.name)
+						}
 					}
 				}
 				require.Equal(t, c.layers, chains, "one S4D chain per layer")
@@ -129,5 +134,72 @@ func TestS4DElemChainLayouts(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLinearGLUResidualChain: Linear → GLU → Add → LayerNorm fuses into one chain that gives
+// exactly the unfused plan's outputs, with the GLU output as either operand of the Add, with
+// the sum also read elsewhere (a graph output: written by the chain), without the LayerNorm,
+// and for 1, 64 and 150 rows per sequence (chunks); a residual that broadcasts (a per-channel
+// constant) is left to the unfused ops.
+func TestLinearGLUResidualChain(t *testing.T) {
+	const h = 24
+	cases := []struct {
+		name    string
+		first   bool // GLU output as the Add's first operand
+		ln      bool
+		sumOut  bool // the sum is a graph output too
+		bcast   bool // residual is a (H) constant
+		wantOp  string
+		outputs []string
+	}{
+		{"post-norm", false, true, false, false, "Linear+GLU+Add+LayerNorm", []string{"z"}},
+		{"glu-first", true, true, false, false, "Linear+GLU+Add+LayerNorm", []string{"z"}},
+		{"sum-read", false, true, true, false, "Linear+GLU+Add+LayerNorm", []string{"z", "s"}},
+		{"no-norm", true, false, false, false, "Linear+GLU+Add", []string{"s"}},
+		{"broadcast", false, false, false, true, "Linear+GLU+Add", []string{"s"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := newToy(t, 5)
+			g.linear("enc", "input", "x", 3, h)
+			g.linear("proj", "x", "p", h, 2*h)
+			g.node("GLU", "glu", []string{"p"}, []string{"gl"}, nil)
+			res := "x"
+			if c.bcast {
+				res = g.w("shift", []int{h}, g.randn(h, 1))
+			}
+			ins := []string{res, "gl"}
+			if c.first {
+				ins = []string{"gl", res}
+			}
+			g.node("Add", "add", ins, []string{"s"}, nil)
+			if c.ln {
+				g.layerNorm("norm", "s", "z", h)
+				g.out("z", -1, -2, h)
+			}
+			g.out("s", -1, -2, h)
+			data := g.model(3, c.outputs...)
+			for _, workers := range []int{1, 2} {
+				m, err := LoadBytes(data, WithWorkers(workers))
+				require.NoError(t, err)
+				require.Len(t, m.fused.nodes, 2)
+				require.Equal(t, c.wantOp, m.fused.nodes[1].op)
+				for _, L := range []int{1, 64, 150} {
+					in := Tensor{Shape: []int{2, L, 3}, Data: randInput(uint64(L), 2*L*3)}
+					fused, err := m.RunWith(context.Background(), in, RunOptions{})
+					require.NoError(t, err)
+					un, err := m.RunWith(context.Background(), in, RunOptions{Unfused: true})
+					require.NoError(t, err)
+					for _, name := range c.outputs {
+						require.Equal(t, un.Outputs[name].Shape, fused.Outputs[name].Shape, name)
+						for i, v := range un.Outputs[name].Data {
+							require.Equal(t, math.Float32bits(v), math.Float32bits(fused.Outputs[name].Data[i]), "%s workers %d L %d %s[%d]", c.name, workers, L, name, i)
+						}
+					}
+				}
+				require.NoError(t, m.Close())
+			}
+		})
 	}
 }
