@@ -9,12 +9,12 @@ import (
 )
 
 // TestGemmBias: for every variant, GemmBias gives exactly the bits of filling y with
-// the bias and running that variant's Gemm (R across the 4-row and 1-row paths, K
+// the bias and running that variant's Gemm (R across the 6-, 4- and 1-row paths, K
 // across chunk sizes incl. 0, M across vector widths and tails), and never reads y.
 func TestGemmBias(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	for _, k := range variants(t) {
-		for _, R := range []int{1, 3, 4, 5, 9} {
+		for _, R := range []int{1, 3, 4, 5, 6, 9, 10, 11, 16} {
 			for _, K := range []int{0, 1, 2, 17, 33} {
 				for _, M := range []int{1, 7, 8, 10, 15, 16, 17, 32, 33, 64, 65, 130} {
 					x := randSlice(rng, R*K)
@@ -73,4 +73,34 @@ func FuzzGemmBias(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestGemmRowGrouping: a row's result does not depend on how many rows share the call (the
+// assembly takes rows in groups of six, four and one): every row of a call with R rows has
+// exactly the bits of the same row computed alone, for bias-seeded and y-seeded calls.
+func TestGemmRowGrouping(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, k := range variants(t) {
+		for _, R := range []int{2, 5, 6, 7, 10, 12, 13, 64} {
+			for _, sh := range [][2]int{{32, 64}, {17, 48}, {3, 130}} {
+				K, M := sh[0], sh[1]
+				x, wt, bias := randSlice(rng, R*K), randSlice(rng, K*M), randSlice(rng, M)
+				y0 := randSlice(rng, R*M)
+				all := make([]float32, R*M)
+				k.GemmBias(all, x, wt, bias, R, K, M)
+				acc := append([]float32(nil), y0...)
+				k.Gemm(acc, x, wt, R, K, M)
+				for r := range R {
+					one := make([]float32, M)
+					k.GemmBias(one, x[r*K:(r+1)*K], wt, bias, 1, K, M)
+					oneAcc := append([]float32(nil), y0[r*M:(r+1)*M]...)
+					k.Gemm(oneAcc, x[r*K:(r+1)*K], wt, 1, K, M)
+					for m := range M {
+						require.Equal(t, math.Float32bits(one[m]), math.Float32bits(all[r*M+m]), "%s GemmBias R=%d K=%d M=%d row %d col %d", k.Name, R, K, M, r, m)
+						require.Equal(t, math.Float32bits(oneAcc[m]), math.Float32bits(acc[r*M+m]), "%s Gemm R=%d K=%d M=%d row %d col %d", k.Name, R, K, M, r, m)
+					}
+				}
+			}
+		}
+	}
 }

@@ -1,0 +1,240 @@
+//go:build ignore
+
+// kernels_gemm_gen writes kernels_gemm_amd64.s (run by go generate in the
+// package directory: go run kernels_gemm_gen.go), or the file named by its
+// first argument.
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+var b strings.Builder
+
+func p(f string, a ...any) { fmt.Fprintf(&b, "\t"+f+"\n", a...) }
+func l(s string)           { fmt.Fprintf(&b, "%s:\n", s) }
+
+// gemmArgs offsets (kernels_asm.go).
+const (
+	oY, oX, oW, oK, oLdy, oLdx, oLdw, oNcols, oRows, oBias = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72
+)
+
+// Registers of the row-group code: DI the argument block; R8 y, R9 wt and DX
+// the accumulator seed (bias or y), all at the current column; SI the seed's
+// row stride (0 for bias); R14 the columns left; R12 ldy; R10 x at the
+// current k (row 0), R15 the same for row 3; R11 ldx; R13 wt at the current
+// k and BX ldw; CX the k count; AX scratch.
+
+// xrow returns the address of x[row][k] for the k loop.
+func xrow(r int) string {
+	switch r {
+	case 0:
+		return "(R10)"
+	case 1:
+		return "(R10)(R11*1)"
+	case 2:
+		return "(R10)(R11*2)"
+	case 3:
+		return "(R15)"
+	case 4:
+		return "(R15)(R11*1)"
+	case 5:
+		return "(R15)(R11*2)"
+	}
+	panic("row")
+}
+
+// group writes the code for g rows (g = 6 or 4) at a time: 64-column
+// chunks with 4g accumulators (four weight vectors and one broadcast), then
+// 16-column chunks with g.
+func group(g int) {
+	lab := fmt.Sprintf("gm512_r%d", g)
+	l(lab)
+	seed(lab)
+	for _, w := range []int{4, 1} { // vectors per chunk
+		part := lab + "_wide"
+		next := lab + "_narrow"
+		if w == 1 {
+			part, next = lab+"_narrow", lab+"_next"
+		}
+		acc := func(r, c int) int { return r*w + c }
+		wreg := g * w // first weight register
+		bc := g*w + w // broadcast register
+		l(part)
+		p("CMPQ R14, $%d", 16*w)
+		p("JLT %s", next)
+		p("MOVQ %d(DI), R12", oLdy)
+		p("MOVQ DX, R10")
+		for r := range g {
+			if r > 0 {
+				p("ADDQ SI, R10")
+			}
+			for c := range w {
+				p("VMOVUPS %d(R10), Z%d", 64*c, acc(r, c))
+			}
+		}
+		p("MOVQ %d(DI), R10", oX)
+		p("MOVQ %d(DI), R11", oLdx)
+		if g > 3 {
+			p("LEAQ (R11)(R11*2), AX")
+			p("LEAQ (R10)(AX*1), R15")
+		}
+		p("MOVQ R9, R13")
+		p("MOVQ %d(DI), BX", oLdw)
+		p("MOVQ %d(DI), CX", oK)
+		p("TESTQ CX, CX")
+		p("JZ %s_store", part)
+		l(part + "_k")
+		for c := range w {
+			p("VMOVUPS %d(R13), Z%d", 64*c, wreg+c)
+		}
+		for r := range g {
+			p("VBROADCASTSS %s, Z%d", xrow(r), bc)
+			for c := range w {
+				p("VFMADD231PS Z%d, Z%d, Z%d", wreg+c, bc, acc(r, c))
+			}
+		}
+		p("ADDQ $4, R10")
+		if g > 3 {
+			p("ADDQ $4, R15")
+		}
+		p("ADDQ BX, R13")
+		p("DECQ CX")
+		p("JNZ %s_k", part)
+		l(part + "_store")
+		p("MOVQ R8, R10")
+		for r := range g {
+			if r > 0 {
+				p("ADDQ R12, R10")
+			}
+			for c := range w {
+				p("VMOVUPS Z%d, %d(R10)", acc(r, c), 64*c)
+			}
+		}
+		p("ADDQ $%d, R8", 64*w)
+		p("ADDQ $%d, DX", 64*w)
+		p("ADDQ $%d, R9", 64*w)
+		p("SUBQ $%d, R14", 16*w)
+		p("JMP %s", part)
+	}
+	l(lab + "_next")
+	for _, r := range []struct{ stride, ptr int }{{oLdy, oY}, {oLdx, oX}} {
+		p("MOVQ %d(DI), AX", r.stride)
+		p("IMULQ $%d, AX", g)
+		p("ADDQ AX, %d(DI)", r.ptr)
+	}
+	p("SUBQ $%d, %d(DI)", g, oRows)
+	p("JMP gm512_rows")
+}
+
+// seed sets R8, R9, R14 and the accumulator seed DX / SI for a row group.
+func seed(lab string) {
+	p("MOVQ %d(DI), R8", oY)
+	p("MOVQ %d(DI), R9", oW)
+	p("MOVQ %d(DI), R14", oNcols)
+	p("// Accumulators start from bias (gemmArgs.bias, row stride 0) when it")
+	p("// is set, else from y: DX walks the source, SI is its row stride.")
+	p("MOVQ %d(DI), DX", oBias)
+	p("XORQ SI, SI")
+	p("TESTQ DX, DX")
+	p("JNZ %s_seeded", lab)
+	p("MOVQ R8, DX")
+	p("MOVQ %d(DI), SI", oLdy)
+	l(lab + "_seeded")
+}
+
+// one writes the single-row code: 128-column chunks (eight accumulators,
+// the weights as memory operands), then 16-column chunks.
+func one() {
+	lab := "gm512_r1"
+	l(lab)
+	seed(lab)
+	for _, w := range []int{8, 1} {
+		part, next := lab+"_wide", lab+"_narrow"
+		if w == 1 {
+			part, next = lab+"_narrow", lab+"_next"
+		}
+		l(part)
+		p("CMPQ R14, $%d", 16*w)
+		p("JLT %s", next)
+		for c := range w {
+			p("VMOVUPS %d(DX), Z%d", 64*c, c)
+		}
+		p("MOVQ %d(DI), R10", oX)
+		p("MOVQ R9, R13")
+		p("MOVQ %d(DI), CX", oK)
+		p("TESTQ CX, CX")
+		p("JZ %s_store", part)
+		l(part + "_k")
+		p("VBROADCASTSS (R10), Z%d", w)
+		for c := range w {
+			p("VFMADD231PS %d(R13), Z%d, Z%d", 64*c, w, c)
+		}
+		p("ADDQ $4, R10")
+		p("ADDQ %d(DI), R13", oLdw)
+		p("DECQ CX")
+		p("JNZ %s_k", part)
+		l(part + "_store")
+		for c := range w {
+			p("VMOVUPS Z%d, %d(R8)", c, 64*c)
+		}
+		p("ADDQ $%d, R8", 64*w)
+		p("ADDQ $%d, DX", 64*w)
+		p("ADDQ $%d, R9", 64*w)
+		p("SUBQ $%d, R14", 16*w)
+		p("JMP %s", part)
+	}
+	l(lab + "_next")
+	p("MOVQ %d(DI), AX", oLdy)
+	p("ADDQ AX, %d(DI)", oY)
+	p("MOVQ %d(DI), AX", oLdx)
+	p("ADDQ AX, %d(DI)", oX)
+	p("DECQ %d(DI)", oRows)
+	p("JMP gm512_rows")
+}
+
+func main() {
+	b.WriteString(`//go:build !purego
+
+// Code generated by kernels_gemm_gen.go; DO NOT EDIT.
+
+// gemmAVX512: y[r][m] = seed[r][m] + Σ_k x[r][k]·wt[k][m] for gemmArgs.rows
+// rows and gemmArgs.ncols columns (a multiple of 16), the seed being the bias
+// (every row) or y itself. Each output is one chain of fused multiply-adds in
+// k order, so the grouping of rows and columns never changes a result. Rows
+// go in groups of six (24 accumulators over 64 columns: ten loads per 24
+// FMAs), then four, then one; after each group the y and x pointers and the
+// row count in the argument block are advanced (the block is the caller's
+// scratch). Meaning: gemmGeneric, within GemmTolerance.
+
+#include "textflag.h"
+
+// func gemmAVX512(a *gemmArgs)
+TEXT ·gemmAVX512(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+`)
+	l("gm512_rows")
+	p("MOVQ %d(DI), AX", oRows)
+	p("CMPQ AX, $6")
+	p("JGE gm512_r6")
+	p("CMPQ AX, $4")
+	p("JGE gm512_r4")
+	p("CMPQ AX, $1")
+	p("JGE gm512_r1")
+	p("VZEROUPPER")
+	p("RET")
+	group(6)
+	group(4)
+	one()
+	name := "kernels_gemm_amd64.s"
+	if len(os.Args) > 1 {
+		name = os.Args[1]
+	}
+	if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
