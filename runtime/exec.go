@@ -350,6 +350,10 @@ func (p *plan) inferShapes(inShape []int, inject map[string]Tensor) ([][]int, er
 	return shapes, nil
 }
 
+// rowPipelineMinBatch is the least batch that runs row-pipelined (rows.go); a variable so that
+// tests can compare with the op-at-a-time path.
+var rowPipelineMinBatch = 2
+
 // runState is the reusable memory of one Run (pooled per model between Runs). Besides the
 // activation arena and scratch it caches what depends only on the input shape (value shapes,
 // the kept values of a plain Run, node state buffers), so a repeated Run of the same shape
@@ -365,6 +369,7 @@ type runState struct {
 	tv      []tval    // backing of x.vals
 	outs    [][]*tval // per node: its output values
 	state   [][][]float32
+	rows    *rowProgram // the row-pipelined plan for the last sequence shape (rows.go)
 }
 
 // prepare fills the shape cache for an input shape (without injections).
@@ -581,6 +586,11 @@ func (m *Model) runWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 	for name, t := range o.Inject {
 		if len(t.Data) != numel(t.Shape) {
 			return nil, fmt.Errorf("runtime: inject %q: %d values for shape %v", name, len(t.Data), t.Shape)
+		}
+	}
+	if len(input.Shape) == 3 && input.Shape[0] >= rowPipelineMinBatch && len(o.Capture) == 0 && len(o.Inject) == 0 && !o.Stats && o.Trace == nil {
+		if res, err := m.runRows(ctx, p, rs, input); err != nil || res != nil {
+			return res, err
 		}
 	}
 	keep := rs.keepOut

@@ -89,3 +89,132 @@ func TestNodeReadsValueTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestRowPipeline: a plain Run of a batch goes one sequence at a time through the whole graph
+// (rows.go) and gives exactly the bits of the op-at-a-time run of the whole batch, on every
+// reference model (S4D, SpikingSSM, binary S4D, SPikE-SSM neurons, fused and unfused plans),
+// with one and two workers, and a second run of another batch size reuses nothing stale.
+func TestRowPipeline(t *testing.T) {
+	cases := append([]refCase(nil), refCases...)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data := convertCase(t, c)
+			x := testDigits(t, c.long)
+			L := x.Shape[1]
+			batches := []int{2, 5, 3}
+			if c.long {
+				batches = []int{2}
+			}
+			for _, workers := range []int{1, 2} {
+				m, err := LoadBytes(data, WithWorkers(workers))
+				require.NoError(t, err)
+				for _, bs := range batches {
+					in := Tensor{Shape: []int{bs, L, 1}, Data: x.Data[:bs*L]}
+					for _, unfused := range []bool{false, true} {
+						rows, err := m.RunWith(context.Background(), in, RunOptions{Unfused: unfused})
+						require.NoError(t, err)
+						saved := rowPipelineMinBatch
+						rowPipelineMinBatch = 1 << 30
+						whole, err := m.RunWith(context.Background(), in, RunOptions{Unfused: unfused})
+						rowPipelineMinBatch = saved
+						require.NoError(t, err)
+						for name, w := range whole.Outputs {
+							r := rows.Outputs[name]
+							require.Equal(t, w.Shape, r.Shape, name)
+							for i := range w.Data {
+								require.Equal(t, math.Float32bits(w.Data[i]), math.Float32bits(r.Data[i]), "workers %d batch %d unfused %v %s[%d]", workers, bs, unfused, name, i)
+							}
+						}
+					}
+				}
+				require.NoError(t, m.Close())
+			}
+		})
+	}
+}
+
+// TestRowPipelineSpikeSSM: the same for the SPikE-SSM reference model (refractory neurons,
+// spike-sparse Linear), on 64-step inputs so that batches stay whole.
+func TestRowPipelineSpikeSSM(t *testing.T) {
+	data, _ := loadSpikeSSMRef(t)
+	x := testDigits(t, true)
+	const L, bs = 64, 5
+	in := Tensor{Shape: []int{bs, L, 1}, Data: make([]float32, bs*L)}
+	for b := range bs {
+		copy(in.Data[b*L:], x.Data[b*1024+300:b*1024+300+L])
+	}
+	m, err := LoadBytes(data, WithWorkers(1))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, m.subBatch(in.Shape), bs, "one run for the batch")
+	rows, err := m.Run(context.Background(), in)
+	require.NoError(t, err)
+	saved := rowPipelineMinBatch
+	rowPipelineMinBatch = 1 << 30
+	whole, err := m.Run(context.Background(), in)
+	rowPipelineMinBatch = saved
+	require.NoError(t, err)
+	require.Equal(t, whole.Shape, rows.Shape)
+	for i := range whole.Data {
+		require.Equal(t, math.Float32bits(whole.Data[i]), math.Float32bits(rows.Data[i]), "logit %d", i)
+	}
+}
+
+// TestRowPipelineProgram: the row program of a pipelined run shares activation buffers
+// between values whose lifetimes do not overlap, keeps graph outputs apart, and zeroes the
+// state of every stateful op before each sequence (a batch of two equal sequences gives two
+// equal rows).
+func TestRowPipelineProgram(t *testing.T) {
+	c := refCases[3] // spikingssm_sdn: S4D, SDN history, MeanPool
+	require.Equal(t, "spikingssm_sdn", c.name)
+	data := convertCase(t, c)
+	x := testDigits(t, false)
+	m, err := LoadBytes(data, WithWorkers(1))
+	require.NoError(t, err)
+	L := x.Shape[1]
+	in := Tensor{Shape: []int{2, L, 1}, Data: append(append([]float32(nil), x.Data[:L]...), x.Data[:L]...)}
+	out, err := m.Run(context.Background(), in)
+	require.NoError(t, err)
+	n := len(out.Data) / 2
+	require.Equal(t, out.Data[:n], out.Data[n:], "same sequence, same logits: state cleared between rows")
+
+	rs := m.fpool.Get().(*runState)
+	defer m.fpool.Put(rs)
+	rp := rs.rows
+	require.NotNil(t, rp, "the plain Run used the row pipeline")
+	p := m.fused
+	distinct := map[*float32]bool{}
+	acts := 0
+	for i, v := range p.values {
+		if v.isConst || v.producer < 0 || len(rp.tv[i].data) == 0 {
+			continue
+		}
+		acts++
+		distinct[&rp.tv[i].data[0]] = true
+	}
+	require.Less(t, len(distinct), acts, "activation buffers are reused")
+	// A graph output lives from its producer to the end; any other activation from its
+	// producer to its last reader (its producer when nothing reads it): live ranges that
+	// overlap never share a buffer.
+	prod := make([]int, len(p.values)) // producing node of the fused plan
+	for i := range prod {
+		prod[i] = -1
+	}
+	for _, nd := range p.nodes {
+		for _, oi := range nd.out {
+			if oi >= 0 {
+				prod[oi] = nd.idx
+			}
+		}
+	}
+	for _, o := range p.outputs {
+		for i, v := range p.values {
+			if i == o || v.isConst || prod[i] < 0 || len(rp.tv[i].data) == 0 {
+				continue
+			}
+			end := max(p.lastUse[i], prod[i])
+			if end >= prod[o] {
+				require.NotSame(t, &rp.tv[o].data[0], &rp.tv[i].data[0], "output %s shares its buffer with %s", p.values[o].name, v.name)
+			}
+		}
+	}
+}
