@@ -13,7 +13,10 @@
 // A *Model is immutable after loading and safe for concurrent use: any number of goroutines
 // may call Run, RunWith and NewSession at the same time. Each Run uses up to the configured
 // number of workers (WithWorkers, default GOMAXPROCS) as goroutines started for that Run and
-// finished before it returns: no threads spin or wait between calls. Close must be called only
+// finished when it returns: a batch is shared as sub-batches, one per worker; a single long
+// sequence (one Run of some 10^5 input elements × channels or more) is shared op by op with
+// helper goroutines that poll for the next op while the Run lasts (team.go: waking a parked
+// goroutine costs ~150 µs on a virtual CPU). Nothing spins or waits between calls. Close must be called only
 // after every Run and Session has finished; it releases the file mapping when the model was
 // opened with Load.
 //
@@ -31,13 +34,16 @@
 //
 // # Execution
 //
-// S4D layers run the tiled scan kernel per (batch row, 16-channel block) with parameters packed
-// once at load; a bidirectional layer adds a reverse scan of the anti-causal part (sequence mode
-// only, so such models have no Session). SDNNeuron runs the SDN kernel per block (FMA chains
+// A plain Run of several sequences runs the whole graph on one sequence at a time (rows.go), so
+// that a sequence's activations stay in L1 from op to op; statistics, traces, captures and
+// injections run each op over the whole batch. S4D layers run the scan kernel per (batch row,
+// 16-channel block) with parameters packed once at load, in place on the (L, H) row for full
+// blocks (ScanStrided) and through a tile otherwise; a bidirectional layer adds a reverse scan
+// of the anti-causal part (sequence mode only, so such models have no Session). SDNNeuron runs the SDN kernel per block (FMA chains
 // in the assembly variants, within spikessm.SDNTolerance of generic). In plain Runs an S4D →
 // ThresholdScale → SDNNeuron chain whose intermediates nobody reads runs fused, per block in
-// cache, with bit-identical results (RunWith with captures, injections, statistics or a trace
-// runs the ops one by one). SpikingNeuron uses the sequential kernel or PMBC, whichever measured faster for the
+// cache, with bit-identical results, and so do S4D → GELU/Heaviside and Linear → GLU [→ Add
+// [→ LayerNorm]] (RunWith with captures, injections or Unfused runs the ops one by one). SpikingNeuron uses the sequential kernel or PMBC, whichever measured faster for the
 // layer and sequence length on first use (both give the same spikes). A Linear that reads spikes
 // uses spike-sparse accumulation when the observed firing rate of the run is below a crossover
 // calibrated at load by timing both paths on the layer's shape; both paths are checked to give

@@ -133,6 +133,9 @@ type execCtx struct {
 	B, T  int
 	stats *LayerStats
 	keep  []bool // values the caller wants (captures, outputs); nil: graph outputs only
+	// team: the helpers of parallel ops (team.go), started by the first and stopped when
+	// the Run ends.
+	team *team
 	// counters written by items (atomic)
 	ones atomic.Int64
 	// error from items
@@ -171,9 +174,8 @@ type itemer interface {
 func (x *execCtx) par(n int, it itemer, work int) { x.parGroups(n, 1, it, work) }
 
 // parGroups is par with the items dealt out in groups of g consecutive items (n a multiple
-// of g): the (row, block) ops give one worker all blocks of a row, so two cores never write
-// the halves of the same rows (with two workers at batch 1, sdn_long went 0.455 → 0.426 ms
-// per sequence; one worker: 0.386). Results do not depend on the grouping.
+// of g; rowGroups chooses g for the (row, block) ops). Items run on the caller and the Run's
+// team (team.go). Results do not depend on the grouping.
 func (x *execCtx) parGroups(n, g int, it itemer, work int) {
 	w := x.workers
 	if work < minParallelWork {
@@ -188,38 +190,39 @@ func (x *execCtx) parGroups(n, g int, it itemer, work int) {
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	run := func(wid int) {
-		for {
-			i := int(next.Add(1)-1) * g
-			if i >= n {
-				return
-			}
-			for j := i; j < i+g; j++ {
-				it.item(x, wid, j)
-			}
+	if x.team == nil {
+		// No team: the Run is too short for a helper to wake in time (team.go).
+		for i := 0; i < n; i++ {
+			it.item(x, 0, i)
 		}
+		return
 	}
-	for g := 1; g < w; g++ {
-		go func(g int) {
-			defer wg.Done()
-			run(g)
-		}(g)
-	}
-	run(0)
-	wg.Wait()
+	x.team.run(x, n, g, it)
 }
 
-// minParallelWork is the work estimate below which an op runs on the calling goroutine:
-// starting goroutines and waiting for them (several µs on a loaded machine) costs more than it
-// saves. Ops pass estimates in roughly the same unit, about 50 per ns of single-core time
-// (Linear: MACs; S4D: 8·N per input element; row-wise and elementwise ops scale their element
-// count by what one element costs), so this is some 80 µs of work. (At 20 µs, a batch-1
-// sdn_long run with two workers took 0.426 ms against 0.386 with one; at 80 µs both take
-// 0.38: a batch of several sequences is shared among workers as sub-batches instead.)
-var minParallelWork = 1 << 22 // a variable so that tests can force the parallel path
+// minTeamRun is the size of a Run (input elements × widest activation) from which a Run with
+// several workers starts a team: its helpers take ~150 µs to wake here (team.go), so a
+// shorter Run (a 64-step sequence of the small models takes ~10 µs) stays on the caller.
+// A variable so that tests can force teams.
+var minTeamRun = 1 << 16
+
+// rowGroups is the grouping of the (row, block) items of b rows of nb blocks for parGroups:
+// whole rows per worker, or single blocks when there are more workers than rows (one long
+// sequence is then shared block by block).
+func (x *execCtx) rowGroups(b, nb int) int {
+	if b < x.workers {
+		return 1
+	}
+	return nb
+}
+
+// minParallelWork is the work estimate below which an op runs on the calling goroutine. Ops
+// pass estimates in roughly the same unit, about 50 per ns of single-core time (Linear: MACs;
+// S4D: 8·N per input element; row-wise and elementwise ops scale their element count by what
+// one element costs), so this is some 5 µs of work: sharing an op with the team's running
+// helpers costs about a microsecond. (When goroutines were started per op, the threshold had
+// to be ~80 µs, and a second worker never helped one sequence: see team.go.)
+var minParallelWork = 1 << 18 // a variable so that tests can force the parallel path
 
 // rowChunk is the fixed number of rows per work item of row-wise ops.
 const rowChunk = 64
@@ -611,7 +614,18 @@ func (m *Model) runWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 		workers = 1
 	}
 	*x = execCtx{p: p, k: m.k, workers: workers, ws: rs.ws, vals: vals, keep: keep, in: x.in[:0]}
-	defer func() { x.vals, x.in, x.out, x.st, x.node, x.stats = vals, x.in[:0], nil, nil, nil, nil }()
+	defer func() {
+		if x.team != nil {
+			x.team.stop()
+		}
+		x.vals, x.in, x.out, x.st, x.node, x.stats, x.team = vals, x.in[:0], nil, nil, nil, nil, nil
+	}()
+	if workers > 1 && len(input.Data)*m.maxWidth >= minTeamRun {
+		// A long input: wake the helpers now, so that they are running (~150 µs later) by
+		// the time the first large op starts.
+		x.team = &team{}
+		x.team.start(x)
+	}
 	tv := rs.tv
 	for i, v := range p.values {
 		if v.isConst {

@@ -151,7 +151,7 @@ func (o *s4dSDNChain) run(x *execCtx) error {
 			x.stats.Path = "scan+reverse+divide+sdn"
 		}
 	}
-	x.parGroups(b*nblocks(o.s4.h), nblocks(o.s4.h), o, len(x.in[0].data)*(o.s4.n*8+150))
+	x.parGroups(b*nblocks(o.s4.h), x.rowGroups(b, nblocks(o.s4.h)), o, len(x.in[0].data)*(o.s4.n*8+150))
 	return nil
 }
 

@@ -105,9 +105,9 @@ func TestS4DElemChainLayouts(t *testing.T) {
 				g.out("z", -1, -2, h)
 				data := g.model(3, "z")
 				for _, forceParallel := range []bool{false, true} {
-					saved := minParallelWork
+					saved, savedTeam := minParallelWork, minTeamRun
 					if forceParallel {
-						minParallelWork = 0
+						minParallelWork, minTeamRun = 0, 0
 					}
 					for _, workers := range []int{1, 2} {
 						m, err := LoadBytes(data, WithWorkers(workers))
@@ -130,7 +130,7 @@ func TestS4DElemChainLayouts(t *testing.T) {
 						}
 						require.NoError(t, m.Close())
 					}
-					minParallelWork = saved
+					minParallelWork, minTeamRun = saved, savedTeam
 				}
 			}
 		}

@@ -119,7 +119,7 @@ func (o *s4d) run(x *execCtx) error {
 			x.stats.Path += "+reverse"
 		}
 	}
-	x.parGroups(b*nblocks(o.h), nblocks(o.h), o, len(x.in[0].data)*o.n*8)
+	x.parGroups(b*nblocks(o.h), x.rowGroups(b, nblocks(o.h)), o, len(x.in[0].data)*o.n*8)
 	return nil
 }
 
@@ -253,7 +253,7 @@ func (o *sdn) stateSizes(in []*tval) []int {
 
 func (o *sdn) run(x *execCtx) error {
 	b, _, c := x.btc(x.in[0])
-	x.parGroups(b*nblocks(c), nblocks(c), o, len(x.in[0].data)*150)
+	x.parGroups(b*nblocks(c), x.rowGroups(b, nblocks(c)), o, len(x.in[0].data)*150)
 	return nil
 }
 

@@ -246,8 +246,8 @@ func TestDeterminism(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/H=%d", kind, h), func(t *testing.T) { testDeterminism(t, kind, h) })
 			// Every op fanned out over the workers, however small its work.
 			t.Run(fmt.Sprintf("%s/H=%d/all-parallel", kind, h), func(t *testing.T) {
-				defer func(v int) { minParallelWork = v }(minParallelWork)
-				minParallelWork = 0
+				defer func(v, r int) { minParallelWork, minTeamRun = v, r }(minParallelWork, minTeamRun)
+				minParallelWork, minTeamRun = 0, 0
 				testDeterminism(t, kind, h)
 			})
 		}

@@ -3,7 +3,9 @@ package runtime
 import (
 	"context"
 	"math"
+	goruntime "runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -217,4 +219,31 @@ func TestRowPipelineProgram(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTeamHelpersExit: the helpers of a Run's team stop when the Run ends (nothing runs
+// between Runs), and a Run with a team gives the bits of a one-worker Run.
+func TestTeamHelpersExit(t *testing.T) {
+	c := refCases[len(refCases)-1] // spikingssm_sdn_long: one 1024-step sequence starts a team
+	data := convertCase(t, c)
+	x := testDigits(t, true)
+	in := Tensor{Shape: []int{1, 1024, 1}, Data: x.Data[:1024]}
+	m1, err := LoadBytes(data, WithWorkers(1))
+	require.NoError(t, err)
+	want, err := m1.Run(context.Background(), in)
+	require.NoError(t, err)
+	m, err := LoadBytes(data, WithWorkers(3))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(in.Data)*m.maxWidth, minTeamRun, "this Run starts a team")
+	base := goruntime.NumGoroutine()
+	for range 5 {
+		got, err := m.Run(context.Background(), in)
+		require.NoError(t, err)
+		require.Equal(t, want.Data, got.Data)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for goruntime.NumGoroutine() > base && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	require.LessOrEqual(t, goruntime.NumGoroutine(), base, "team helpers still running after the Runs")
 }
