@@ -114,20 +114,9 @@ func group(g int) {
 				p("VMOVUPS Z%d, %d(R10)", acc(r, c), 64*c)
 			}
 		}
-		p("ADDQ $%d, R8", 64*w)
-		p("ADDQ $%d, DX", 64*w)
-		p("ADDQ $%d, R9", 64*w)
-		p("SUBQ $%d, R14", 16*w)
-		p("JMP %s", part)
+		nextChunk(part, w)
 	}
-	l(lab + "_next")
-	for _, r := range []struct{ stride, ptr int }{{oLdy, oY}, {oLdx, oX}} {
-		p("MOVQ %d(DI), AX", r.stride)
-		p("IMULQ $%d, AX", g)
-		p("ADDQ AX, %d(DI)", r.ptr)
-	}
-	p("SUBQ $%d, %d(DI)", g, oRows)
-	p("JMP gm512_rows")
+	nextRows(lab, g)
 }
 
 // seed sets R8, R9, R14 and the accumulator seed DX / SI for a row group.
@@ -181,18 +170,35 @@ func one() {
 		for c := range w {
 			p("VMOVUPS Z%d, %d(R8)", c, 64*c)
 		}
-		p("ADDQ $%d, R8", 64*w)
-		p("ADDQ $%d, DX", 64*w)
-		p("ADDQ $%d, R9", 64*w)
-		p("SUBQ $%d, R14", 16*w)
-		p("JMP %s", part)
+		nextChunk(part, w)
 	}
+	nextRows(lab, 1)
+}
+
+// nextChunk advances y, the seed and wt past a chunk of w vectors and loops to part.
+func nextChunk(part string, w int) {
+	p("ADDQ $%d, R8", 64*w)
+	p("ADDQ $%d, DX", 64*w)
+	p("ADDQ $%d, R9", 64*w)
+	p("SUBQ $%d, R14", 16*w)
+	p("JMP %s", part)
+}
+
+// nextRows advances the argument block's y, x and row count past a group of g rows.
+func nextRows(lab string, g int) {
 	l(lab + "_next")
-	p("MOVQ %d(DI), AX", oLdy)
-	p("ADDQ AX, %d(DI)", oY)
-	p("MOVQ %d(DI), AX", oLdx)
-	p("ADDQ AX, %d(DI)", oX)
-	p("DECQ %d(DI)", oRows)
+	for _, r := range []struct{ stride, ptr int }{{oLdy, oY}, {oLdx, oX}} {
+		p("MOVQ %d(DI), AX", r.stride)
+		if g > 1 {
+			p("IMULQ $%d, AX", g)
+		}
+		p("ADDQ AX, %d(DI)", r.ptr)
+	}
+	if g > 1 {
+		p("SUBQ $%d, %d(DI)", g, oRows)
+	} else {
+		p("DECQ %d(DI)", oRows)
+	}
 	p("JMP gm512_rows")
 }
 
