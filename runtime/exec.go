@@ -353,6 +353,22 @@ func (p *plan) inferShapes(inShape []int, inject map[string]Tensor) ([][]int, er
 	return shapes, nil
 }
 
+// deadAfter calls free for each activation whose buffer may be reused once node n has run:
+// an input that n reads last, or an output that nothing reads; never a constant, the graph
+// input or a value in keep. A value n reads twice is passed twice.
+func (p *plan) deadAfter(n *cnode, keep []bool, free func(i int)) {
+	for _, i := range n.in {
+		if i >= 0 && !keep[i] && !p.values[i].isConst && p.values[i].producer >= 0 && p.lastUse[i] == n.idx {
+			free(i)
+		}
+	}
+	for _, oi := range n.out {
+		if oi >= 0 && p.lastUse[oi] < 0 && !keep[oi] {
+			free(oi)
+		}
+	}
+}
+
 // rowPipelineMinBatch is the least batch that runs row-pipelined (rows.go); a variable so that
 // tests can compare with the op-at-a-time path.
 var rowPipelineMinBatch = 2
@@ -723,19 +739,13 @@ func (m *Model) runWith(ctx context.Context, input Tensor, o RunOptions) (*Resul
 					Dur: float64(ls.Time.Nanoseconds()) / 1e3, Pid: 1, Tid: 1, Args: map[string]any{"path": ls.Path}})
 			}
 		}
-		for _, i := range n.in {
+		p.deadAfter(n, keep, func(i int) {
 			// x.vals[i] is nil when the node reads the value twice (Add(x, x)): freed already.
-			if i >= 0 && !keep[i] && !p.values[i].isConst && p.values[i].producer >= 0 && p.lastUse[i] == n.idx && x.vals[i] != nil {
+			if x.vals[i] != nil {
 				ar.put(x.vals[i].data)
 				x.vals[i] = nil
 			}
-		}
-		for _, oi := range n.out {
-			if oi >= 0 && p.lastUse[oi] < 0 && !keep[oi] {
-				ar.put(x.vals[oi].data)
-				x.vals[oi] = nil
-			}
-		}
+		})
 	}
 	res := &Result{Outputs: map[string]Tensor{}, Captured: map[string]Tensor{}}
 	defer func() {

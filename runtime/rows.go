@@ -88,19 +88,12 @@ func (rs *runState) rowProgram(p *plan, row []int, full [][]int) (*rowProgram, e
 				rp.state[n.idx][k] = make([]float32, s)
 			}
 		}
-		// A buffer is free again after the last reader of its value (as in runWith).
-		for _, i := range n.in {
-			if i >= 0 && !rs.keepOut[i] && !p.values[i].isConst && p.values[i].producer >= 0 && p.lastUse[i] == n.idx && !freed[i] {
+		p.deadAfter(n, rs.keepOut, func(i int) { // as in runWith
+			if !freed[i] {
 				ar.put(rp.tv[i].data)
 				freed[i] = true
 			}
-		}
-		for _, oi := range n.out {
-			if oi >= 0 && p.lastUse[oi] < 0 && !rs.keepOut[oi] && !freed[oi] {
-				ar.put(rp.tv[oi].data)
-				freed[oi] = true
-			}
-		}
+		})
 	}
 	rs.rows = rp
 	return rp, nil
