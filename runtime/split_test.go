@@ -179,11 +179,20 @@ func TestRowPipelineProgram(t *testing.T) {
 	n := len(out.Data) / 2
 	require.Equal(t, out.Data[:n], out.Data[n:], "same sequence, same logits: state cleared between rows")
 
-	rs := m.fpool.Get().(*runState)
-	defer m.fpool.Put(rs)
-	rp := rs.rows
-	require.NotNil(t, rp, "the plain Run used the row pipeline")
+	// Inspect a run state of our own: the Run's state went back to a sync.Pool, which may
+	// drop it at any time (the race detector drops a quarter of all Puts on purpose).
 	p := m.fused
+	rs := &runState{ws: make([]scratch, m.workers)}
+	require.NoError(t, rs.prepare(p, in.Shape))
+	res, err := m.runRows(context.Background(), p, rs, in)
+	require.NoError(t, err)
+	require.NotNil(t, res, "the plan runs as a row pipeline")
+	require.Len(t, res.Outputs, 1)
+	for _, o := range res.Outputs {
+		require.Equal(t, out.Data, o.Data, "row pipeline vs Run")
+	}
+	rp := rs.rows
+	require.NotNil(t, rp, "the row pipeline kept its program")
 	distinct := map[*float32]bool{}
 	acts := 0
 	for i, v := range p.values {
