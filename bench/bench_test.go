@@ -292,3 +292,9 @@ func FuzzReadReport(f *testing.F) {
 		require.NoError(t, r.WriteTable(&out))
 	})
 }
+
+// TestPeerEnv: the PyTorch peer runs without the OpenBLAS kernel pins and keeps the rest.
+func TestPeerEnv(t *testing.T) {
+	got := peerEnv([]string{"PATH=/bin", "OPENBLAS_CORETYPE=Haswell", "OPENBLAS_L2_SIZE=512", "OPENBLAS_NUM_THREADS=1", "HOME=/root"})
+	require.Equal(t, []string{"PATH=/bin", "OPENBLAS_NUM_THREADS=1", "HOME=/root"}, got)
+}
