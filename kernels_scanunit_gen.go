@@ -79,9 +79,24 @@ func avx512() {
 			p("VFNMADD231PS Z%d, Z%d, Z%d", xi, ai, xr) // xr = xr − ai·xi
 			p("VFMADD213PS Z%d, Z%d, Z%d", tmp, ar, xi) // xi = ar·xi + tmp
 		}
-		for i := 0; i < g; i++ {
+		// y += Σ 2cr·xr − 2ci·xi: with four modes, modes 2 and 3 go to a second sum (Z26)
+		// added at the end, which halves the chain of dependent FMAs on y per step.
+		half := g
+		if g == 4 {
+			half = 2
+		}
+		for i := 0; i < half; i++ {
 			p("VFMADD231PS Z%d, Z%d, Z25", 16+i, 8+i)   // y += 2cr·xr
 			p("VFNMADD231PS Z%d, Z%d, Z25", 20+i, 12+i) // y −= 2ci·xi
+		}
+		if half < g {
+			p("VMULPS Z%d, Z%d, Z26", 16+half, 8+half)
+			p("VFNMADD231PS Z%d, Z%d, Z26", 20+half, 12+half)
+			for i := half + 1; i < g; i++ {
+				p("VFMADD231PS Z%d, Z%d, Z26", 16+i, 8+i)
+				p("VFNMADD231PS Z%d, Z%d, Z26", 20+i, 12+i)
+			}
+			p("VADDPS Z26, Z25, Z25")
 		}
 		p("VMOVUPS Z25, (R9)")
 		p("ADDQ %d(DI), R8", oStride)
