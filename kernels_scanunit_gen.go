@@ -24,8 +24,8 @@ const (
 
 // avx512 writes scanUnitAVX512: modes in groups of four with every
 // coefficient and the state in registers (ar Z0–3, ai Z4–7, 2·cr Z8–11,
-// 2·ci Z12–15, xr Z16–19, xi Z20–23; u Z24, y Z25, ai·xr in Z26–29), then
-// one at a time.
+// 2·ci Z12–15, xr Z16–19, xi Z20–23; u Z24, y Z25, ai·xr in Z26–29, then
+// Z26 the second mode sum), then one at a time.
 func avx512() {
 	b.WriteString("// func scanUnitAVX512(a *scanArgs)\nTEXT ·scanUnitAVX512(SB), NOSPLIT, $0-8\n")
 	p("MOVQ a+0(FP), DI")
