@@ -32,9 +32,16 @@ func avx512() {
 	p("MOVQ %d(DI), CX", oT)
 	p("TESTQ CX, CX")
 	p("JZ su512_ret")
-	// y = d·u
+	// y starts as d·u: the first mode group computes it from the u it loads (R12 = 1
+	// while that group runs: the same product and rounding as a separate pass); with no
+	// modes a pass of its own writes it.
 	p("MOVQ %d(DI), AX", oD)
 	p("VMOVUPS (AX), Z31")
+	p("MOVQ %d(DI), R10", oN)
+	p("XORQ R11, R11")
+	p("MOVQ $1, R12")
+	p("TESTQ R10, R10")
+	p("JNZ su512_g4")
 	p("MOVQ %d(DI), R8", oU)
 	p("MOVQ %d(DI), R9", oY)
 	p("MOVQ CX, BX")
@@ -45,8 +52,7 @@ func avx512() {
 	p("ADDQ %d(DI), R9", oStride)
 	p("DECQ BX")
 	p("JNZ su512_pre")
-	p("MOVQ %d(DI), R10", oN)
-	p("XORQ R11, R11")
+	p("JMP su512_done")
 	for _, g := range []int{4, 1} {
 		lab := fmt.Sprintf("su512_g%d", g)
 		next := "su512_g1"
@@ -71,7 +77,13 @@ func avx512() {
 		p("MOVQ CX, BX")
 		l(lab + "_t")
 		p("VMOVUPS (R8), Z24")
+		p("TESTQ R12, R12")
+		p("JZ %s_y", lab)
+		p("VMULPS Z24, Z31, Z25") // the first group: y = d·u
+		p("JMP %s_x", lab)
+		l(lab + "_y")
 		p("VMOVUPS (R9), Z25")
+		l(lab + "_x")
 		for i := 0; i < g; i++ {
 			ar, ai, xr, xi, tmp := i, 4+i, 16+i, 20+i, 26+i
 			p("VMULPS Z%d, Z%d, Z%d", xr, ai, tmp)      // tmp = ai·xr
@@ -109,6 +121,7 @@ func avx512() {
 				p("VMOVUPS Z%d, %d(AX)(R11*1)", r.base+i, 64*i)
 			}
 		}
+		p("XORQ R12, R12")
 		p("ADDQ $%d, R11", 64*g)
 		p("SUBQ $%d, R10", g)
 		p("JMP %s", lab)
