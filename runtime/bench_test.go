@@ -173,7 +173,7 @@ func BenchmarkStep(b *testing.B) {
 // BenchmarkRowPipeline: the small reference models at batch 16 on one worker, run as a row
 // pipeline (the default: one sequence at a time through the whole graph) and op at a time
 // over the whole batch, so a machine shows which of the two its caches favour (stop 10,
-// Intel Xeon: rows 7 % faster; stop 11, AMD Zen 5: op at a time 2–4 % faster).
+// Intel Xeon: rows 7 % faster; stop 11, AMD Zen 5: op at a time 0–5 % faster, by model).
 func BenchmarkRowPipeline(b *testing.B) {
 	for _, c := range refCases {
 		if c.long {
